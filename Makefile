@@ -1,0 +1,45 @@
+# Every target sets up what it needs: `make test` and `make demo` work on a fresh clone.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: install lint test demo docs docs-check check bench stress clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ needed, found " + sys.version.split()[0]'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+lint: install
+	$(VENV)/bin/ruff check src tests
+	$(VENV)/bin/ruff format --check src tests
+	$(VENV)/bin/mypy --strict
+
+docs: install
+	$(VENV)/bin/session-fsm docs
+
+docs-check: install
+	$(VENV)/bin/session-fsm docs --check
+
+check: install
+	$(VENV)/bin/session-fsm check --sessions 3
+
+test: lint docs-check
+	$(PY) -m pytest -q
+
+demo: install
+	$(VENV)/bin/session-fsm demo
+
+bench: install
+	$(PY) -m bench
+
+stress: install
+	$(PY) -m pytest -q -m stress tests/stress
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

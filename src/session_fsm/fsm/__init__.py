@@ -1,0 +1,84 @@
+"""The lifecycle core: pure, sans-IO, deterministic.
+
+Rules
+=====
+1. Everything that decides how sessions and their scope move lives in this package: the table
+   (`table.py`), the small class that applies it (`machine.py`) and its three named special cases.
+   The runtime and the adapters execute effects; they never decide.
+2. No asyncio, no livekit, no clock, no I/O. The same events give the same states and effects.
+3. Nothing about the machine is written twice: the diagrams (`diagram.py`), the explorer
+   (`explorer.py`) and the hypothesis machine (`session_fsm.testing`) all read `table.ROWS`.
+
+Theory of operation
+===================
+Two machines, coupled.
+
+*Sessions* (`SessionState`): created -> starting -> primary | secondary -> draining -> closed, and
+closed -> starting again (restart). `start` resolves the asked role (`auto`, `primary`,
+`secondary`) against the scope; `promote` turns a running secondary into the primary.
+
+*Ownership* of one scope (`OwnershipState`): the job's primary designation, or a Room's when there
+is no job. vacant -> claimed (a start claims it) -> held (the start landed) -> releasing (the
+holder closes) -> vacant. Only session rows move it (`Row.move`), plus two scope events that record
+a holder this scope does not manage (`ForeignHold`, `ForeignRelease`).
+
+How they couple: a start that wants the primary claims a vacant scope, runs as secondary beside a
+claimed or held one (`auto`), is refused naming the holder (`primary`), and *waits* while the
+holder is releasing: a move that leaves the scope vacant grants it to the first waiter in the same
+step. A failed or cancelled start does not let go of its claim until the runtime reports, with
+`closed`, that the compensating effects ran; otherwise a waiter could claim the designation while
+the failed start still held it.
+
+Why close orders its effects as it does (`table.plan_primary_close`): the livekit session closes
+first (its teardown stops the recorder), then the recording is finalised, exported, and its
+references are put on the span; then the span ends (so nothing is attached after the end), the
+trace context is detached, the `lk.agent.session` handler is removed, and only then is the job's
+designation released and, on `closed`, the scope vacant. A later primary therefore always finds
+the designation and the handler free, and sequential primaries never share a recording.
+"""
+
+from .effects import COMPENSATION, Effect, compensate
+from .errors import ERROR_CODES, SessionLifecycleError
+from .events import (
+    Close,
+    Closed,
+    Drain,
+    Event,
+    ForeignHold,
+    ForeignRelease,
+    Promote,
+    Start,
+    Started,
+    StartFailed,
+)
+from .machine import Scope, SessionRecord
+from .states import OwnershipState, Role, SessionState
+from .table import MOVES, ROWS, TABLE, Row, Table
+
+__all__ = [
+    "COMPENSATION",
+    "ERROR_CODES",
+    "MOVES",
+    "ROWS",
+    "TABLE",
+    "Close",
+    "Closed",
+    "Drain",
+    "Effect",
+    "Event",
+    "ForeignHold",
+    "ForeignRelease",
+    "OwnershipState",
+    "Promote",
+    "Role",
+    "Row",
+    "Scope",
+    "SessionLifecycleError",
+    "SessionRecord",
+    "SessionState",
+    "Start",
+    "StartFailed",
+    "Started",
+    "Table",
+    "compensate",
+]

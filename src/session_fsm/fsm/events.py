@@ -1,0 +1,123 @@
+"""What can happen to a session or its scope: the core's inputs.
+
+Events are small frozen values. The runtime makes them from caller requests (`Start`, `Drain`,
+`Close`, `Promote`) and from what the adapters report back (`Started`, `StartFailed`, `Closed`,
+`ForeignHold`, `ForeignRelease`).
+"""
+
+from __future__ import annotations
+
+import attrs
+
+from .states import Role
+
+SessionKey = str
+
+_flag = attrs.validators.optional(attrs.validators.instance_of(bool))
+
+
+_str = attrs.validators.instance_of(str)
+
+
+@attrs.frozen(slots=True)
+class Start:
+    """Ask for `session` to start; the core resolves `role` against the scope."""
+
+    session: SessionKey = attrs.field(validator=_str)
+    role: Role = attrs.field(default=Role.AUTO, validator=attrs.validators.instance_of(Role))
+    #: None: the scope's default for a primary (the job's recording setting), off for a secondary.
+    record: bool | None = attrs.field(default=None, validator=_flag)
+    #: None: host when primary. True on a session that resolves to secondary is an error.
+    host: bool | None = attrs.field(default=None, validator=_flag)
+    #: Whether the caller gave recording exporters.
+    exporter: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
+
+
+@attrs.frozen(slots=True)
+class Started:
+    """Every effect of the session's start (or promotion) has completed."""
+
+    session: SessionKey = attrs.field(validator=_str)
+
+
+@attrs.frozen(slots=True)
+class StartFailed:
+    """The start (or promotion) failed or was cancelled after `completed` of its effects."""
+
+    session: SessionKey = attrs.field(validator=_str)
+    completed: int = attrs.field(default=0, validator=attrs.validators.instance_of(int))
+
+
+@attrs.frozen(slots=True)
+class Drain:
+    """Ask the running session to finish what it is saying before it closes."""
+
+    session: SessionKey = attrs.field(validator=_str)
+
+
+@attrs.frozen(slots=True)
+class Close:
+    """Ask for the session to close (also fed when the session closed itself)."""
+
+    session: SessionKey = attrs.field(validator=_str)
+
+
+@attrs.frozen(slots=True)
+class Closed:
+    """Every effect of the session's close has run."""
+
+    session: SessionKey = attrs.field(validator=_str)
+
+
+@attrs.frozen(slots=True)
+class Promote:
+    """Ask for a running secondary to become the primary."""
+
+    session: SessionKey = attrs.field(validator=_str)
+
+
+@attrs.frozen(slots=True)
+class ForeignHold:
+    """A session the scope does not manage holds the job's primary designation."""
+
+    holder: str = attrs.field(validator=_str)
+
+
+@attrs.frozen(slots=True)
+class ForeignRelease:
+    """The foreign holder is gone (closed, or its designation was cleared)."""
+
+
+SessionEvent = Start | Started | StartFailed | Drain | Close | Closed | Promote
+ScopeEvent = ForeignHold | ForeignRelease
+Event = SessionEvent | ScopeEvent
+
+#: Event classes in the order the docs and generated suites list them.
+SESSION_EVENTS: tuple[type[SessionEvent], ...] = (
+    Start,
+    Started,
+    StartFailed,
+    Drain,
+    Close,
+    Closed,
+    Promote,
+)
+SCOPE_EVENTS: tuple[type[ScopeEvent], ...] = (ForeignHold, ForeignRelease)
+
+
+def event_name(event_type: type[Event]) -> str:
+    """The snake_case trigger name the docs, diagrams and errors use for an event class."""
+    return _NAMES[event_type]
+
+
+_NAMES: dict[type[Event], str] = {
+    Start: "start",
+    Started: "started",
+    StartFailed: "start_failed",
+    Drain: "drain",
+    Close: "close",
+    Closed: "closed",
+    Promote: "promote",
+    ForeignHold: "foreign_hold",
+    ForeignRelease: "foreign_release",
+}

@@ -1,0 +1,393 @@
+"""Breadth-first exploration of every interleaving for N sessions in one scope.
+
+A state is the scope's snapshot, the abstract `World`, and each session's *lane*: the effects it
+has been asked for and not yet run. The runtime runs a session's effects one after another, while
+other sessions' events and effects interleave freely, so each step is one of:
+
+- a caller event on a session: a start variant, `drain`, `close`, `promote`;
+- running the next effect in a session's lane (applied to the `World`);
+- a runtime report, when the protocol allows it: `started` once the start's lane is empty,
+  `start_failed(completed=k)` at any point of a start (a failure or a cancellation after its k-th
+  effect), `closed` once the close's (or the undoing's) lane is empty.
+
+Every state reached is checked against `invariants.check` and the `World`'s own misuse checks;
+the first violation is reported with the shortest trace that reaches it. Then each state is
+driven to the end by closing every session (running lanes, reporting as the runtime would); a
+state from which that does not end with every session closed and the scope vacant is a deadlock.
+
+Partial-order reduction. Sessions are mostly independent, so the full graph is close to the
+product of N single-session graphs. When some session is in a *local phase* (every step it can
+take touches only its own record, lane and resources: a secondary starting or closing, a holder
+running the local part of its close), only that session's steps are expanded: the other sessions'
+steps commute with them and are taken later. The reduction is checked, not trusted: if one of
+those steps changes the scope's ownership, the waiter or a shared resource (a broken table can
+make it do so), or leads back to a state already seen (the cycle proviso), the state is expanded
+in full. Sessions are also interchangeable (the same start variants, keys only name them), so
+states are stored up to renaming them (symmetry reduction); traces still follow one concrete run.
+`reduce=False` explores the full graph.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections import deque
+from collections.abc import Callable, Iterator
+
+import attrs
+
+from . import effects as fx
+from .errors import SessionLifecycleError
+from .events import Close, Closed, Drain, Promote, SessionEvent, Start, Started, StartFailed
+from .invariants import check
+from .machine import Scope, ScopeSnapshot
+from .states import OwnershipState, Role, SessionState
+from .table import TABLE, Flag, Table
+from .world import SHARED_EFFECTS, World, WorldSnapshot
+
+Lanes = tuple[tuple[fx.Effect, ...], ...]
+State = tuple[ScopeSnapshot, WorldSnapshot, Lanes]
+
+
+def start_variants(key: str) -> tuple[Start, ...]:
+    """The starts the explorer tries: each role, recording with an exporter, and one refusal."""
+    return (
+        Start(key),
+        Start(key, Role.AUTO, record=True, exporter=True),
+        Start(key, Role.PRIMARY),
+        Start(key, Role.SECONDARY),
+        Start(key, Role.SECONDARY, record=True),
+    )
+
+
+@attrs.frozen
+class Step:
+    """One edge of the explored graph: an event fed to the core, or an effect run."""
+
+    label: str
+    event: SessionEvent | None = None
+    run: int | None = None  # index of the session whose next effect runs
+
+
+@attrs.define
+class Report:
+    sessions: int
+    states: int = 0
+    transitions: int = 0
+    refusals: int = 0
+    violation: str | None = None
+    trace: list[str] = attrs.Factory(list)
+
+    @property
+    def ok(self) -> bool:
+        return self.violation is None
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "sessions": self.sessions,
+            "states": self.states,
+            "transitions": self.transitions,
+            "refusals": self.refusals,
+            "violations": 0 if self.ok else 1,
+            "violation": self.violation,
+            "trace": self.trace,
+        }
+
+
+class Explorer:
+    def __init__(self, sessions: int, *, table: Table = TABLE, record_default: bool = False):
+        if not isinstance(sessions, int) or sessions < 1:
+            raise ValueError(f"sessions must be a positive int, got {sessions!r}")
+        self.keys = tuple(f"s{i + 1}" for i in range(sessions))
+        self.table = table
+        self.record_default = record_default
+        self._scope = Scope(record_default=record_default, table=table)
+        for key in self.keys:
+            self._scope.add(key)
+        self.initial: State = (
+            self._scope.snapshot(),
+            World().snapshot(),
+            tuple(() for _ in self.keys),
+        )
+
+    # ------------------------------------------------------------------ one step
+
+    def steps(self, state: State) -> Iterator[Step]:
+        for i in range(len(self.keys)):
+            yield from self.session_steps(state, i)
+
+    def session_steps(self, state: State, i: int) -> Iterator[Step]:
+        scope_snap, _, lanes = state
+        key = self.keys[i]
+        st, _, _, _, _, flags, plan = dict(scope_snap[4])[key]
+        lane = lanes[i]
+        if lane:
+            yield Step(f"run {lane[0]!r}", run=i)
+        for start in start_variants(key):
+            yield Step(_label(start), start)
+        yield Step(f"drain({key})", Drain(key))
+        yield Step(f"close({key})", Close(key))
+        yield Step(f"promote({key})", Promote(key))
+        if st is SessionState.STARTING and not flags & Flag.RETRACTING:
+            if not lane and not flags & Flag.WAITING:
+                yield Step(f"started({key})", Started(key))
+            done = len(plan) - len(lane) if plan else 0
+            yield Step(f"start_failed({key}, completed={done})", StartFailed(key, done))
+        if flags & (Flag.CLOSING | Flag.RETRACTING) and not lane:
+            yield Step(f"closed({key})", Closed(key))
+
+    def apply(self, state: State, step: Step) -> tuple[State, list[str]] | None:
+        """The state after `step`, with what broke; None when the core refused the event."""
+        scope_snap, world_snap, lanes = state
+        scope, world = self._scope, World.from_snapshot(world_snap)
+        scope.restore(scope_snap)
+        new_lanes = list(lanes)
+        if step.run is not None:
+            lane = lanes[step.run]
+            world.apply(lane[0])
+            new_lanes[step.run] = lane[1:]
+        else:
+            assert step.event is not None
+            try:
+                effects = scope.handle(step.event)
+            except SessionLifecycleError as error:
+                if scope.snapshot() != scope_snap:
+                    return state, [f"refusal_changed_state: {step.label} changed the scope"]
+                if _plain_auto(step.event):
+                    return state, [f"auto_always_starts: {step.label} refused ({error.code})"]
+                return None
+            except Exception as exc:  # a broken table can trip the machine's own assertions
+                return state, [f"core_crashed: {step.label} raised {exc!r}"]
+            if type(step.event) is StartFailed:  # the rest of the start never runs
+                i = self.keys.index(step.event.session)
+                new_lanes[i] = ()
+            for effect in effects:
+                i = self.keys.index(effect.session)
+                if type(effect) is not fx.WaitForClaim:
+                    new_lanes[i] = new_lanes[i] + (effect,)
+        broken = world.violations + check(scope, world)
+        for i, key in enumerate(self.keys):
+            if not new_lanes[i] and scope.state(key) in _AT_REST:
+                world.forget_history(key)
+        return (scope.snapshot(), world.snapshot(), tuple(new_lanes)), broken
+
+    # ------------------------------------------------------------------ the search
+
+    def run(self, *, max_states: int | None = None, reduce: bool = True) -> Report:
+        report = Report(sessions=len(self.keys))
+        canon = self.canonical if reduce else _identity
+        init = canon(self.initial)
+        #: canonical state -> (the concrete state expanded for it, its parent, the step's label)
+        seen: dict[object, tuple[State, object, str]] = {init: (self.initial, None, "")}
+        queue: deque[tuple[object, State]] = deque([(init, self.initial)])
+        while queue and report.ok:
+            key, state = queue.popleft()
+            successors = (self._reduced(state) if reduce else None) or self._full(state)
+            for label, result in successors:
+                if result is None:
+                    report.refusals += 1
+                    continue
+                nxt, broken = result
+                report.transitions += 1
+                if broken:
+                    report.violation = "; ".join(broken)
+                    report.trace = [*self._trace(seen, key), label]
+                    break
+                nkey = canon(nxt)
+                if nkey not in seen:
+                    seen[nkey] = (nxt, key, label)
+                    queue.append((nkey, nxt))
+            if max_states is not None and len(seen) >= max_states:
+                break
+        report.states = len(seen)
+        if report.ok:
+            self._check_liveness(seen, canon, report)
+        return report
+
+    def canonical(self, state: State) -> object:
+        """The state up to renaming the sessions, which are interchangeable: symmetry reduction."""
+        scope_snap, world_snap, lanes = state
+        ownership, holder, foreign, waiter, records = scope_snap
+        jp, host, rec, stopped, exported, spans, ended, ctx, running = world_snap
+        sigs = []
+        for i, (key, (st, role, record, host_, exporter, flags, plan)) in enumerate(records):
+            sigs.append((
+                st.value, role.value if role else "", record, host_, exporter, flags,
+                tuple(map(_strip, plan)), tuple(map(_strip, lanes[i])),
+                key == holder and not foreign, key == waiter, key == jp, key == host,
+                key in rec, key in stopped, key in exported, key in spans, key in ended,
+                key in ctx, key in running,
+            ))  # fmt: skip
+        sigs.sort()
+        return (ownership.value, holder if foreign else None, tuple(sigs))
+
+    Successors = list[tuple[str, "tuple[State, list[str]] | None"]]
+
+    def _full(self, state: State) -> Successors:
+        return [(step.label, self.apply(state, step)) for step in self.steps(state)]
+
+    def _reduced(self, state: State) -> Successors | None:
+        """The steps of one session in a local phase, or None to expand in full."""
+        for i in range(len(self.keys)):
+            if not self._local_phase(state, i):
+                continue
+            successors = [(s.label, self.apply(state, s)) for s in self.session_steps(state, i)]
+            for _, result in successors:
+                if result is None or result[0] == state:
+                    continue
+                nxt = result[0]
+                if not self._same_shared(state, nxt) or not self._progressed(state, nxt, i):
+                    return None
+            return successors
+        return None
+
+    def _local_phase(self, state: State, i: int) -> bool:
+        scope_snap, _, lanes = state
+        key = self.keys[i]
+        st, _, _, _, _, flags, _ = dict(scope_snap[4])[key]
+        lane = lanes[i]
+        if lane and type(lane[0]) in SHARED_EFFECTS:
+            return False
+        is_holder = scope_snap[1] == key and not scope_snap[2]
+        if is_holder:  # only its lane can move: a close whose local part is still running
+            return st is SessionState.DRAINING and bool(flags & Flag.CLOSING) and bool(lane)
+        return scope_snap[3] != key and st in (SessionState.STARTING, SessionState.DRAINING)
+
+    def _progressed(self, a: State, b: State, i: int) -> bool:
+        """Local steps only move a session forward, so they never form a cycle that could
+        postpone the other sessions forever (the ignoring problem): no cycle proviso needed."""
+        key = self.keys[i]
+        before, after = dict(a[0][4])[key], dict(b[0][4])[key]
+        rank = _PHASE_RANK
+        was = (rank[before[0]], before[5], -len(a[2][i]))
+        return (rank[after[0]], after[5], -len(b[2][i])) > was
+
+    @staticmethod
+    def _same_shared(a: State, b: State) -> bool:
+        return a[0][:4] == b[0][:4] and a[1][:2] == b[1][:2]
+
+    def _check_liveness(
+        self,
+        seen: dict[object, tuple[State, object, str]],
+        canon: Callable[[State], object],
+        report: Report,
+    ) -> None:
+        """Close everything from every state; memoised, so each state is driven through once."""
+        ends: set[object] = set()
+        limit = 64 * len(self.keys) + 64
+        for key, (state, _, _) in seen.items():
+            path: list[object] = []
+            current, ckey = state, key
+            for _ in range(limit):
+                if ckey in ends:
+                    break
+                path.append(ckey)
+                if self.is_end(current):
+                    break
+                step = self.closing_step(current)
+                result = self.apply(current, step) if step is not None else None
+                if result is None or result[1]:
+                    why = "stuck" if result is None else "; ".join(result[1])
+                    report.violation = f"closing every session does not end ({why})"
+                    report.trace = [*self._trace(seen, key), "... then closing every session"]
+                    return
+                current = result[0]
+                ckey = canon(current)
+            else:
+                report.violation = "closing every session does not end (livelock)"
+                report.trace = self._trace(seen, key)
+                return
+            ends.update(path)
+
+    def is_end(self, state: State) -> bool:
+        scope_snap, world_snap, lanes = state
+        job_primary, host_owner, recording, _, _, spans_open, _, contexts, running = world_snap
+        return (
+            scope_snap[0] is OwnershipState.VACANT
+            and not any(lanes)
+            and all(rec[0] in _AT_REST for _, rec in scope_snap[4])
+            and job_primary is None
+            and host_owner is None
+            and not (recording or spans_open or contexts or running)
+        )
+
+    def closing_step(self, state: State) -> Step | None:
+        """What the runtime does next when the caller closes every session."""
+        scope_snap, _, lanes = state
+        records = dict(scope_snap[4])
+        for i, lane in enumerate(lanes):  # run effects first, as the runtime would
+            if lane:
+                return Step("run", run=i)
+        for key in self.keys:
+            st, _, _, _, _, flags, _ = records[key]
+            if flags & (Flag.CLOSING | Flag.RETRACTING):
+                return Step("closed", Closed(key))
+            if st is SessionState.STARTING and not flags & Flag.WAITING:
+                return Step("started", Started(key))
+        for key in self.keys:
+            st, _, _, _, _, flags, _ = records[key]
+            if st in (SessionState.PRIMARY, SessionState.SECONDARY) or (
+                st is SessionState.DRAINING and not flags & Flag.CLOSING
+            ):
+                return Step("close", Close(key))
+        # a waiter is granted only when the holder closes, so waiting starts are closed last
+        for key in self.keys:
+            st, _, _, _, _, flags, _ = records[key]
+            if st is SessionState.STARTING:
+                return Step("close", Close(key))
+        return None
+
+    @staticmethod
+    def _trace(seen: dict[object, tuple[State, object, str]], key: object) -> list[str]:
+        labels: list[str] = []
+        _, parent, label = seen[key]
+        while parent is not None:
+            labels.append(label)
+            _, parent, label = seen[parent]
+        return labels[::-1]
+
+
+def _plain_auto(event: SessionEvent) -> bool:
+    """A start the table must always accept: `auto`, asking for nothing only a primary gets."""
+    return (
+        type(event) is Start
+        and event.role is Role.AUTO
+        and event.record is not True
+        and event.host is not True
+        and not event.exporter
+    )
+
+
+def _identity(state: State) -> object:
+    return state
+
+
+@functools.cache
+def _strip(effect: fx.Effect) -> tuple[object, ...]:
+    """An effect without its session key (every effect in a lane is for that lane's session)."""
+    fields = attrs.astuple(effect, recurse=False)[1:]
+    return (type(effect).__name__, *(f.value if isinstance(f, Role) else f for f in fields))
+
+
+_AT_REST = (SessionState.CLOSED, SessionState.CREATED)
+_PHASE_RANK = {
+    SessionState.CREATED: 0,
+    SessionState.STARTING: 1,
+    SessionState.PRIMARY: 2,
+    SessionState.SECONDARY: 2,
+    SessionState.DRAINING: 3,
+    SessionState.CLOSED: 4,
+}
+
+
+def _label(start: Start) -> str:
+    opts = [f"role={start.role.value}"]
+    if start.record is not None:
+        opts.append(f"record={start.record}")
+    if start.exporter:
+        opts.append("exporter")
+    return f"start({start.session}, {', '.join(opts)})"
+
+
+def explore(sessions: int, *, table: Table = TABLE, max_states: int | None = None) -> Report:
+    """Explore every interleaving for `sessions` sessions; see the module docstring."""
+    return Explorer(sessions, table=table).run(max_states=max_states)
