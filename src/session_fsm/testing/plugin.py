@@ -1,14 +1,76 @@
-"""pytest plugin (registered through the `pytest11` entry point): fixtures for testing agent code
-with the library. Fixtures are cheap to request: each builds its object only when asked for."""
+"""pytest plugin (registered through the `pytest11` entry point): real livekit objects, offline.
+
+Fixtures: `offline_room` (an unconnected `rtc.Room`), `offline_job` (a real `JobContext` for it,
+made current), `coordinator` (the job's `SessionCoordinator`), `span_exporter` (an in-memory
+OpenTelemetry exporter that sees every span livekit-agents and this library make), and
+`session_scope` (a bare core scope).
+"""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
+
 import pytest
+import pytest_asyncio
+from livekit import rtc
 
 from ..fsm.machine import Scope
+
+if TYPE_CHECKING:
+    from livekit.agents import JobContext
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from ..runtime.coordinator import SessionCoordinator
 
 
 @pytest.fixture
 def session_scope() -> Scope:
     """A fresh core scope (one job's worth of ownership), no livekit involved."""
     return Scope()
+
+
+@pytest_asyncio.fixture
+async def offline_room() -> rtc.Room:
+    """An unconnected Room with its local participant seated (it needs the running loop)."""
+    from .offline import offline_room as make
+
+    return make()
+
+
+@pytest_asyncio.fixture
+async def offline_job(offline_room: rtc.Room) -> AsyncIterator[JobContext]:
+    from .offline import offline_job as make
+
+    with make(offline_room) as job:
+        yield job
+
+
+@pytest.fixture
+def coordinator(offline_job: JobContext) -> SessionCoordinator:
+    from ..runtime.coordinator import SessionCoordinator
+
+    return SessionCoordinator.for_job(offline_job)
+
+
+_EXPORTER: list[InMemorySpanExporter] = []
+
+
+@pytest.fixture
+def span_exporter() -> InMemorySpanExporter:
+    """Installed once per process as livekit-agents' tracer provider; cleared for each test."""
+    if not _EXPORTER:
+        from livekit.agents.telemetry import set_tracer_provider
+        from opentelemetry.sdk.trace import TracerProvider
+        from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+        from opentelemetry.sdk.trace.export.in_memory_span_exporter import (
+            InMemorySpanExporter,
+        )
+
+        exporter = InMemorySpanExporter()
+        provider = TracerProvider()
+        provider.add_span_processor(SimpleSpanProcessor(exporter))
+        set_tracer_provider(provider)
+        _EXPORTER.append(exporter)
+    _EXPORTER[0].clear()
+    return _EXPORTER[0]

@@ -1,0 +1,178 @@
+"""livekit-agents `AgentSession` and `JobContext`, and the ONE place the library touches livekit's
+private attributes.
+
+Tested against livekit-agents 1.8.9 and livekit 1.1.21 (pinned in pyproject.toml). Each private
+attribute below is touched because livekit offers no public way to do what the core asks:
+
+- `JobContext._primary_agent_session`: claim and *release* the job's primary designation (livekit
+  never releases it, so a later primary fails), and read a holder this library does not manage.
+- `JobContext._session_directory`: point each primary's `RecorderIO` at a directory of its own,
+  so sequential primaries do not overwrite one `audio.ogg`.
+- `JobContext._on_session_end`: wrapped so job shutdown closes every managed session before
+  livekit's session-end work and the room disconnect that follows it (and, with
+  `JobContext._shutdown_callbacks`, run in livekit's order by the offline test kit).
+- `AgentSession._started`: whether the session is running (no public property).
+- `AgentSession._session_span`: swapped for a span whose end waits for the recording export.
+- `AgentSession._session_ctx_token`: detached at close, in the context that attached it.
+- `AgentSession._session_host`: taken out before `aclose()` so the host handler is removed after
+  the span ends (and created for a promoted session).
+- `AgentSession._recorder_io`, `_room_io`: finalise the recorder; undo a half-done start.
+- `Room._byte_stream_handlers`, `Room._text_stream_handlers`: read who holds which topic.
+- `Room._remote_participants`, `Room._local_participant`, `Room._room_queue`: the offline test kit
+  seats participants in an unconnected Room, as `connect()` would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from livekit import rtc
+from livekit.agents import AgentSession, JobContext
+from livekit.agents.voice.recorder_io import RecorderIO
+from livekit.agents.voice.remote_session import RoomSessionTransport, SessionHost
+from opentelemetry import context as otel_context
+from opentelemetry.trace import Span
+
+TESTED_WITH = {"livekit-agents": "1.8.9", "livekit": "1.1.21"}
+
+# --------------------------------------------------------------------------- Room
+
+
+def byte_stream_topics(room: rtc.Room) -> list[str]:
+    return sorted(room._byte_stream_handlers)
+
+
+def text_stream_topics(room: rtc.Room) -> list[str]:
+    return sorted(room._text_stream_handlers)
+
+
+def seat_participant(room: rtc.Room, participant: rtc.RemoteParticipant) -> None:
+    room._remote_participants[participant.identity] = participant
+
+
+def seat_local_participant(room: rtc.Room, participant_info: Any) -> None:
+    """What `connect()` does with the local participant the server reports."""
+    room._local_participant = rtc.LocalParticipant(room._room_queue, participant_info)
+
+
+def unseat_participant(room: rtc.Room, identity: str) -> rtc.RemoteParticipant | None:
+    return room._remote_participants.pop(identity, None)
+
+
+# --------------------------------------------------------------------------- JobContext
+
+
+def job_primary(job: JobContext) -> AgentSession[Any] | None:
+    return job._primary_agent_session
+
+
+def set_job_primary(job: JobContext, session: AgentSession[Any] | None) -> None:
+    job._primary_agent_session = session
+
+
+def set_session_directory(job: JobContext, path: Path) -> None:
+    job._session_directory = path
+
+
+def session_directory(job: JobContext) -> Path:
+    return job.session_directory
+
+
+def hook_session_end(job: JobContext, before: Callable[[], Awaitable[None]]) -> None:
+    """Run `before` at the start of livekit's session-end step (which precedes the disconnect)."""
+    original = job._on_session_end
+
+    async def on_session_end() -> None:
+        await before()
+        await original()
+
+    job._on_session_end = on_session_end  # type: ignore[method-assign]
+
+
+async def run_session_end(job: JobContext) -> None:
+    await job._on_session_end()
+
+
+async def run_shutdown_callbacks(job: JobContext, reason: str) -> None:
+    await asyncio.gather(*(callback(reason) for callback in job._shutdown_callbacks))
+
+
+# --------------------------------------------------------------------------- AgentSession
+
+
+def is_running(session: AgentSession[Any]) -> bool:
+    return bool(session._started)
+
+
+def session_span(session: AgentSession[Any]) -> Span | None:
+    return session._session_span
+
+
+def replace_session_span(session: AgentSession[Any], span: Span) -> None:
+    session._session_span = span
+
+
+def recorder(session: AgentSession[Any]) -> RecorderIO | None:
+    return session._recorder_io
+
+
+def has_host(session: AgentSession[Any]) -> bool:
+    return session._session_host is not None
+
+
+def has_trace_token(session: AgentSession[Any]) -> bool:
+    return session._session_ctx_token is not None
+
+
+def take_host(session: AgentSession[Any]) -> SessionHost | None:
+    """Take the session host out, so `aclose()` leaves it for the UnregisterHost effect."""
+    host = session._session_host
+    session._session_host = None
+    return host
+
+
+async def start_host(session: AgentSession[Any], room: rtc.Room) -> SessionHost:
+    """Give a running (promoted) session the host livekit gives a primary at start."""
+    host = SessionHost(RoomSessionTransport(room))
+    host.register_session(session)
+    await host.start()
+    session._session_host = host
+    return host
+
+
+def detach_trace_token(session: AgentSession[Any], ctx: contextvars.Context) -> bool:
+    """Detach the token `start()` attached, inside the context it was attached in."""
+    token = session._session_ctx_token
+    if token is None:
+        return False
+    session._session_ctx_token = None
+    ctx.run(otel_context.detach, token)
+    return True
+
+
+async def undo_partial_start(session: AgentSession[Any]) -> None:
+    """What a `start()` that raised or was cancelled leaves behind: livekit does not undo it,
+    and `aclose()` is a no-op on a session that never finished starting."""
+    if is_running(session):
+        await session.aclose()
+        return
+    host = take_host(session)
+    if host is not None:
+        await host.aclose()
+    if session._recorder_io is not None:
+        await session._recorder_io.aclose()
+        session._recorder_io = None
+    if session._room_io is not None:
+        await session._room_io.aclose()
+        session._room_io = None
+    if session._activity is not None:
+        await session._activity.aclose()
+        session._activity = None
+    span = session._session_span
+    if span is not None:
+        session._session_span = None
+        span.end()

@@ -1,0 +1,251 @@
+"""Recording exporters: ship a finished recording to your own storage or observability backend.
+
+An exporter is an async callable `(RecordingInfo) -> RecordingExportResult`, or an object with
+`async export(info)`. They run when the primary closes, after the recording is finalised and
+before the session's span ends, all at once, each under its own timeout: a failing or hanging
+exporter is recorded (span event and status) and never holds the close beyond its timeout or
+loses another exporter's result.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import inspect
+import os
+import tempfile
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+from urllib.parse import urlsplit, urlunsplit
+
+import aiohttp
+import attrs
+
+
+@attrs.frozen
+class RecordingInfo:
+    """What an exporter is told about a finished recording."""
+
+    session: str
+    session_id: str
+    room: str | None
+    job_id: str | None
+    path: Path
+    started_at: float
+    ended_at: float
+    bytes: int
+
+    @property
+    def duration(self) -> float:
+        return max(0.0, self.ended_at - self.started_at)
+
+
+@attrs.frozen
+class RecordingExportResult:
+    """Where the recording went. `path` is put on the span only when an exporter sets it."""
+
+    url: str | None = None
+    id: str | None = None
+    path: str | None = None
+
+
+@runtime_checkable
+class RecordingExporter(Protocol):
+    async def export(self, info: RecordingInfo) -> RecordingExportResult: ...
+
+
+ExportFunction = Callable[[RecordingInfo], Awaitable[RecordingExportResult]]
+ExporterLike = RecordingExporter | ExportFunction
+
+
+@attrs.frozen
+class ExportOutcome:
+    """One exporter's result, or the error it hit."""
+
+    exporter: str
+    url: str | None = None
+    id: str | None = None
+    path: str | None = None
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, str | None]:
+        return attrs.asdict(self)
+
+
+def exporter_name(exporter: object) -> str:
+    name = getattr(exporter, "name", None)
+    if isinstance(name, str) and name:
+        return name
+    return getattr(exporter, "__qualname__", None) or type(exporter).__name__
+
+
+def check_exporter(exporter: object) -> ExporterLike:
+    """A programming error (not an exporter) is a TypeError, raised when it is given."""
+    if isinstance(exporter, RecordingExporter) and inspect.iscoroutinefunction(exporter.export):
+        return exporter
+    if callable(exporter) and inspect.iscoroutinefunction(exporter):
+        return exporter
+    raise TypeError(
+        f"{exporter!r} is not a recording exporter: pass an async function taking a "
+        "RecordingInfo, or an object with `async def export(self, info)`."
+    )
+
+
+def validate_result(value: object) -> RecordingExportResult:
+    """Exporters are user code: anything but a well-typed result is an error on the span."""
+    if value is None:
+        return RecordingExportResult()
+    if not isinstance(value, RecordingExportResult):
+        raise TypeError(
+            f"the exporter returned {type(value).__name__}, expected RecordingExportResult"
+        )
+    for field in ("url", "id", "path"):
+        got = getattr(value, field)
+        if got is not None and not isinstance(got, str):
+            raise TypeError(f"RecordingExportResult.{field} must be str or None, got {got!r}")
+    return value
+
+
+async def _export_one(exporter: ExporterLike, info: RecordingInfo, timeout: float) -> ExportOutcome:
+    name = exporter_name(exporter)
+    call = exporter.export if isinstance(exporter, RecordingExporter) else exporter
+    try:
+        result = validate_result(await asyncio.wait_for(call(info), timeout))
+    except TimeoutError:
+        return ExportOutcome(name, error=f"timed out after {timeout:g}s")
+    except Exception as exc:
+        return ExportOutcome(name, error=f"{type(exc).__name__}: {exc}")
+    return ExportOutcome(name, result.url, result.id, result.path)
+
+
+async def run_exporters(
+    exporters: tuple[ExporterLike, ...], info: RecordingInfo, timeout: float
+) -> list[ExportOutcome]:
+    """Run every exporter at once, each bounded by `timeout`; results in the order given."""
+    return list(await asyncio.gather(*(_export_one(e, info, timeout) for e in exporters)))
+
+
+# --------------------------------------------------------------------------- built-in exporters
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 16), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class DirectoryExporter:
+    """Copy the recording into `root` under its SHA-256 (`<digest>.ogg`), atomically: written to
+    a temporary file in `root`, fsynced, then renamed, so a reader never sees half a file."""
+
+    name = "directory"
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root)
+
+    async def export(self, info: RecordingInfo) -> RecordingExportResult:
+        return await asyncio.to_thread(self._copy, info.path)
+
+    def _copy(self, source: Path) -> RecordingExportResult:
+        self.root.mkdir(parents=True, exist_ok=True)
+        digest = _sha256(source)
+        target = self.root / f"{digest}{source.suffix or '.ogg'}"
+        if not target.exists():
+            fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".export-", suffix=".tmp")
+            try:
+                with os.fdopen(fd, "wb") as out, source.open("rb") as src:
+                    for chunk in iter(lambda: src.read(1 << 16), b""):
+                        out.write(chunk)
+                    out.flush()
+                    os.fsync(out.fileno())
+                os.replace(tmp, target)
+            except BaseException:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(tmp)
+                raise
+            dir_fd = os.open(self.root, os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
+        return RecordingExportResult(url=target.resolve().as_uri(), id=digest)
+
+
+UrlFactory = Callable[[RecordingInfo], "str | Awaitable[str]"]
+
+
+class HttpPutExporter:
+    """Stream the recording with an HTTP `PUT`, the shape of a presigned object-storage URL.
+
+    Retries with exponential backoff on 5xx answers and connection errors; returns the URL
+    without its query string and userinfo (`public_url`) and the server's `ETag` as id.
+    `url_template` is formatted with the info's fields (`{session}`, `{job_id}`, `{room}`...).
+    """
+
+    name = "http_put"
+
+    def __init__(
+        self,
+        url_template: str | None = None,
+        *,
+        url_factory: UrlFactory | None = None,
+        attempts: int = 4,
+        backoff: float = 0.1,
+        request_timeout: float = 30.0,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        if (url_template is None) == (url_factory is None):
+            raise TypeError("give exactly one of url_template or url_factory")
+        if attempts < 1:
+            raise ValueError("attempts must be at least 1")
+        self.url_template = url_template
+        self.url_factory = url_factory
+        self.attempts = attempts
+        self.backoff = backoff
+        self.request_timeout = request_timeout
+        self.headers = {"Content-Type": "audio/ogg", **(headers or {})}
+
+    async def _url(self, info: RecordingInfo) -> str:
+        if self.url_template is not None:
+            return self.url_template.format(**attrs.asdict(info))
+        assert self.url_factory is not None
+        url = self.url_factory(info)
+        return await url if inspect.isawaitable(url) else url
+
+    async def export(self, info: RecordingInfo) -> RecordingExportResult:
+        url = await self._url(info)
+        timeout = aiohttp.ClientTimeout(total=self.request_timeout)
+        last: Exception | None = None
+        async with aiohttp.ClientSession(timeout=timeout) as http:
+            for attempt in range(self.attempts):
+                if attempt:
+                    await asyncio.sleep(self.backoff * 2 ** (attempt - 1))
+                try:
+                    headers = {**self.headers, "Content-Length": str(info.bytes)}
+                    with info.path.open("rb") as body:
+                        async with http.put(url, data=body, headers=headers) as response:
+                            if response.status >= 500:
+                                last = RuntimeError(f"HTTP {response.status} from the server")
+                                continue
+                            response.raise_for_status()
+                            etag = response.headers.get("ETag")
+                            return RecordingExportResult(
+                                url=public_url(url), id=etag.strip('"') if etag else None
+                            )
+                except (aiohttp.ClientConnectionError, TimeoutError) as exc:
+                    last = exc
+        raise RuntimeError(f"PUT failed after {self.attempts} attempts: {last}")
+
+
+def public_url(url: str) -> str:
+    """The URL without userinfo and query: what may be shown or put on a span. A presigned URL's
+    query is a credential, like a password in the userinfo."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port is not None:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))

@@ -1,0 +1,145 @@
+"""Who owns each per-room stream handler of one `rtc.Room`.
+
+An rtc `Room` takes one handler per topic and `unregister_*` removes whatever is there, so on
+livekit-agents 1.8.9 a closing secondary removes the primary's `lk.agent.pre-connect-audio-buffer`
+handler, and a second session's `lk.chat` registration fails with only a log line. This registry
+reserves each topic for the first session that asks, synchronously (so two concurrent starts
+cannot both think a topic is free), and turns the topic off in the `RoomOptions` of every later
+session, which then neither registers nor unregisters it. It reports which topics a session did
+not get, and removes a handler at close only if that session owns it.
+
+`lk.agent.session` (the host handler) is owned by the scope's primary only: the core decides when
+it is registered and removed; this registry records and checks it.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import weakref
+from typing import ClassVar
+
+import attrs
+from livekit import rtc
+from livekit.agents.voice.room_io import RoomOptions
+
+from ..fsm.errors import StartFailedError
+from . import agents
+
+HOST_TOPIC = "lk.agent.session"
+PRE_CONNECT_TOPIC = "lk.agent.pre-connect-audio-buffer"
+CHAT_TOPIC = "lk.chat"
+
+
+@attrs.frozen
+class TopicPlan:
+    """The RoomOptions a session starts with, and what it was denied."""
+
+    options: RoomOptions
+    granted: tuple[str, ...]
+    denied: dict[str, str]  # topic -> owner
+
+
+class RoomTopics:
+    """One per Room (`RoomTopics.of(room)`), shared by every coordinator using that Room."""
+
+    _registry: ClassVar[weakref.WeakKeyDictionary[rtc.Room, RoomTopics]] = (
+        weakref.WeakKeyDictionary()
+    )
+
+    def __init__(self, room: rtc.Room) -> None:
+        self.room = room
+        #: topic -> session key, for the topics sessions of this library own
+        self.owners: dict[str, str] = {}
+
+    @classmethod
+    def of(cls, room: rtc.Room) -> RoomTopics:
+        topics = cls._registry.get(room)
+        if topics is None:
+            topics = cls._registry[room] = cls(room)
+        return topics
+
+    # ------------------------------------------------------------------ reading the real table
+
+    def _registered(self, topic: str) -> bool:
+        if topic == CHAT_TOPIC:
+            return topic in agents.text_stream_topics(self.room)
+        return topic in agents.byte_stream_topics(self.room)
+
+    def owner(self, topic: str) -> str | None:
+        return self.owners.get(topic)
+
+    # ------------------------------------------------------------------ RoomIO's topics
+
+    def plan(self, key: str, options: RoomOptions | None) -> TopicPlan:
+        """Reserve the free RoomIO topics for `key`; switch the taken ones off in its options."""
+        opts = copy.copy(options) if options is not None else RoomOptions()
+        wanted = []
+        audio = opts.get_audio_input_options()
+        if audio is not None and audio.pre_connect_audio:
+            wanted.append(PRE_CONNECT_TOPIC)
+        if opts.get_text_input_options() is not None:
+            wanted.append(CHAT_TOPIC)
+        granted, denied = [], {}
+        for topic in wanted:
+            owner = self.owners.get(topic)
+            if owner is None and self._registered(topic):
+                owner = "a handler registered outside this library"
+            if owner is None or owner == key:
+                self.owners[topic] = key
+                granted.append(topic)
+            else:
+                denied[topic] = owner
+        if PRE_CONNECT_TOPIC in denied:
+            assert audio is not None
+            opts.audio_input = dataclasses.replace(audio, pre_connect_audio=False)
+        if CHAT_TOPIC in denied:
+            opts.text_input = False
+        return TopicPlan(opts, tuple(granted), denied)
+
+    def release(self, key: str) -> None:
+        """Forget `key`'s RoomIO topics; remove any handler it still owns in the room."""
+        for topic in (PRE_CONNECT_TOPIC, CHAT_TOPIC):
+            if self.owners.get(topic) == key:
+                del self.owners[topic]
+                self._unregister(topic)
+
+    # ------------------------------------------------------------------ the host topic
+
+    def host_acquired(self, key: str) -> None:
+        """The session's start (or promotion) registered `lk.agent.session`: record it."""
+        if not self._registered(HOST_TOPIC):
+            raise StartFailedError(
+                f"session {key!r} should host {HOST_TOPIC!r} but the room has no handler for it "
+                "after its start; was session_host overridden?",
+                session=key,
+            )
+        holder = self.owners.get(HOST_TOPIC)
+        if holder not in (None, key):
+            raise StartFailedError(
+                f"{HOST_TOPIC!r} is owned by session {holder!r}; {key!r} cannot host.",
+                session=key,
+            )
+        self.owners[HOST_TOPIC] = key
+
+    def host_free(self, key: str) -> None:
+        """Before hosting: nobody may hold the topic (not even outside this library)."""
+        if self._registered(HOST_TOPIC):
+            holder = self.owners.get(HOST_TOPIC, "a handler registered outside this library")
+            raise StartFailedError(
+                f"session {key!r} cannot host: {HOST_TOPIC!r} is held by {holder}.", session=key
+            )
+
+    def host_released(self, key: str) -> None:
+        """After the host closed: make sure the topic is gone if `key` owned it."""
+        if self.owners.get(HOST_TOPIC) == key:
+            del self.owners[HOST_TOPIC]
+            self._unregister(HOST_TOPIC)
+
+    def _unregister(self, topic: str) -> None:
+        if not self._registered(topic):
+            return
+        if topic == CHAT_TOPIC:
+            self.room.unregister_text_stream_handler(topic)
+        else:
+            self.room.unregister_byte_stream_handler(topic)

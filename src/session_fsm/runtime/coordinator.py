@@ -1,0 +1,548 @@
+"""The coordinator: one per ownership scope (a job, or a Room without a job).
+
+It feeds the core, runs the effects the core returns through the adapters, and compensates when
+an effect fails or the caller is cancelled. The core's `handle()` is synchronous, so events are
+applied one at a time per scope; effects of one session run in order (its lane); other sessions'
+effects interleave freely, as the explorer models them. A start that must wait for a releasing
+primary waits on a future the core's grant resolves, in the same event-loop pass as the release.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import weakref
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+from livekit import rtc
+from livekit.agents import Agent, AgentSession, JobContext
+from livekit.agents.voice.events import CloseEvent
+from livekit.agents.voice.room_io import RoomOptions
+from opentelemetry.trace import Span
+
+from ..adapters import agents, telemetry
+from ..adapters.exporters import ExporterLike, ExportOutcome, check_exporter
+from ..fsm import effects as fx
+from ..fsm.errors import (
+    ClaimTimeout,
+    InvalidInput,
+    SessionLifecycleError,
+    StartFailedError,
+)
+from ..fsm.events import (
+    Close,
+    Closed,
+    Drain,
+    Event,
+    ForeignHold,
+    ForeignRelease,
+    Promote,
+    Start,
+    Started,
+    StartFailed,
+)
+from ..fsm.invariants import check
+from ..fsm.machine import Scope
+from ..fsm.states import OwnershipState, Role, SessionState
+from .aio import uncancellable
+from .effects import EffectRunner
+from .managed import Managed
+from .observe import RealObservation
+
+logger = logging.getLogger("session_fsm")
+
+_AT_REST = (SessionState.CREATED, SessionState.CLOSED)
+
+
+class SessionCoordinator:
+    """Starts, drains, closes and promotes `AgentSession`s of one scope, through the core."""
+
+    _scopes: ClassVar[weakref.WeakKeyDictionary[Any, SessionCoordinator]] = (
+        weakref.WeakKeyDictionary()
+    )
+    _owners: ClassVar[weakref.WeakKeyDictionary[AgentSession[Any], SessionCoordinator]] = (
+        weakref.WeakKeyDictionary()
+    )
+
+    def __init__(
+        self,
+        *,
+        job: JobContext | None = None,
+        room: rtc.Room | None = None,
+        claim_timeout: float = 10.0,
+        close_timeout: float = 10.0,
+        export_timeout: float = 30.0,
+    ) -> None:
+        if job is not None and not isinstance(job, JobContext):
+            raise TypeError(f"job must be a livekit JobContext, got {type(job).__name__}")
+        if room is not None and not isinstance(room, rtc.Room):
+            raise TypeError(f"room must be a livekit rtc.Room, got {type(room).__name__}")
+        for name, value in (
+            ("claim_timeout", claim_timeout),
+            ("close_timeout", close_timeout),
+            ("export_timeout", export_timeout),
+        ):
+            if not isinstance(value, int | float) or value <= 0:
+                raise InvalidInput(f"{name} must be a positive number of seconds, got {value!r}")
+        self.job = job
+        self.room = room if room is not None else (job.room if job is not None else None)
+        self.claim_timeout = float(claim_timeout)
+        self.close_timeout = float(close_timeout)
+        record_default = bool(job.job.enable_recording) if job is not None else False
+        self.scope = Scope(record_default=record_default)
+        self._managed: dict[str, Managed] = {}
+        self._by_id: dict[int, str] = {}
+        self._names = 0
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._last_primary: AgentSession[Any] | None = None
+        self.runner = EffectRunner(
+            job=job, export_timeout=float(export_timeout), primary_span=self._primary_span
+        )
+        if job is not None:
+            agents.hook_session_end(job, self._before_session_end)
+            job.add_shutdown_callback(self.aclose)
+
+    # ------------------------------------------------------------------ construction
+
+    @classmethod
+    def for_job(cls, ctx: JobContext, **options: Any) -> SessionCoordinator:
+        """The coordinator of this job (the same one every time it is asked for)."""
+        if not isinstance(ctx, JobContext):
+            raise TypeError(f"for_job takes a livekit JobContext, got {type(ctx).__name__}")
+        found = cls._scopes.get(ctx)
+        if found is None:
+            found = cls._scopes[ctx] = cls(job=ctx, **options)
+        return found
+
+    @classmethod
+    def for_room(cls, room: rtc.Room, **options: Any) -> SessionCoordinator:
+        """The coordinator of this Room, for sessions started without a job."""
+        if not isinstance(room, rtc.Room):
+            raise TypeError(f"for_room takes a livekit rtc.Room, got {type(room).__name__}")
+        found = cls._scopes.get(room)
+        if found is None:
+            found = cls._scopes[room] = cls(room=room, **options)
+        return found
+
+    # ------------------------------------------------------------------ queries
+
+    def state(self, session: AgentSession[Any]) -> SessionState:
+        return self.scope.state(self._key(session))
+
+    def name(self, session: AgentSession[Any]) -> str:
+        return self._key(session)
+
+    @property
+    def ownership(self) -> OwnershipState:
+        return self.scope.ownership
+
+    @property
+    def primary(self) -> AgentSession[Any] | None:
+        """The session holding the scope's primary designation (None if vacant or foreign)."""
+        holder = self.scope.holder
+        if holder is None or self.scope.foreign:
+            return None
+        return self._managed[holder].session
+
+    def manages(self, session: AgentSession[Any]) -> bool:
+        return id(session) in self._by_id
+
+    def sessions(self) -> dict[str, AgentSession[Any]]:
+        return {key: m.session for key, m in self._managed.items()}
+
+    def recording_path(self, session: AgentSession[Any]) -> Path | None:
+        """The path of the session's current (or last finished) recording."""
+        m = self._managed[self._key(session)]
+        if m.recording_path is not None:
+            return Path(m.recording_path)
+        return m.recording.path if m.recording is not None else None
+
+    def exports(self, session: AgentSession[Any]) -> list[ExportOutcome]:
+        return list(self._managed[self._key(session)].exports)
+
+    def denied_topics(self, session: AgentSession[Any]) -> dict[str, str]:
+        """RoomIO topics the session did not get, and who holds them (it was told at start)."""
+        return dict(self._managed[self._key(session)].denied_topics)
+
+    def managed(self, key: str) -> Managed:
+        return self._managed[key]
+
+    def violations(self) -> list[str]:
+        """The invariants, checked on the real Room, JobContext, recorder and spans."""
+        return check(self.scope, RealObservation(self), quiescent=True)
+
+    # ------------------------------------------------------------------ operations
+
+    async def start(
+        self,
+        session: AgentSession[Any],
+        agent: Agent,
+        *,
+        role: Role | str = Role.AUTO,
+        record: bool | None = None,
+        host: bool | None = None,
+        exporter: ExporterLike | Sequence[ExporterLike] | None = None,
+        room_options: RoomOptions | None = None,
+        name: str | None = None,
+        claim_timeout: float | None = None,
+    ) -> SessionState:
+        """Start `session` with `agent` in this scope; returns the state it lands in (primary,
+        secondary, or closed when a close won the race)."""
+        role_, exporters = _role(role), _exporters(exporter)
+        if not isinstance(agent, Agent):
+            raise TypeError(f"agent must be a livekit Agent, got {type(agent).__name__}")
+        for flag, value in (("record", record), ("host", host)):
+            if value is not None and not isinstance(value, bool):
+                raise TypeError(f"{flag} must be True, False or None, got {value!r}")
+        if room_options is not None and not isinstance(room_options, RoomOptions):
+            raise TypeError(f"room_options must be RoomOptions, got {type(room_options).__name__}")
+        timeout = self._timeout(claim_timeout)
+        key, m = self._admit(session, name)
+        if record and self.job is None:
+            raise InvalidInput(
+                f"session {key!r}: record=True needs a JobContext (livekit's RecorderIO writes "
+                "to the job's session directory); use SessionCoordinator.for_job(ctx).",
+                session=key,
+            )
+        if host and self.room is None:
+            raise InvalidInput(f"session {key!r}: host=True needs a room", session=key)
+        self._sync_foreign()
+        event = Start(
+            key,
+            role_,
+            record=record,
+            host=False if self.room is None else host,
+            exporter=bool(exporters),
+        )
+        effects = self._feed(event, admit=m)
+        if not effects:
+            return self.scope.state(key)
+        m.agent, m.room, m.room_options, m.exporters = agent, self.room, room_options, exporters
+        self._listen(m)
+        return await self._run_start(m, effects, timeout)
+
+    async def drain(self, session: AgentSession[Any]) -> SessionState:
+        key = self._key(session)
+        effects = self._feed(Drain(key))
+        if effects:
+            m = self._managed[key]
+            async with m.lane:
+                for effect in effects:
+                    await self.runner.run(m, effect)
+        return self.scope.state(key)
+
+    async def close(self, session: AgentSession[Any]) -> SessionState:
+        """Close the session (it waits for a start or close already under way)."""
+        key = self._key(session)
+        m = self._managed[key]
+        if self.scope.state(key) is SessionState.CREATED:
+            return SessionState.CREATED
+        effects = self._feed(Close(key))
+        if effects:
+            await self._run_close(m, effects)
+        elif self.scope.state(key) is not SessionState.CLOSED:
+            await m.closed.wait()
+        return self.scope.state(key)
+
+    async def promote(
+        self, session: AgentSession[Any], *, claim_timeout: float | None = None
+    ) -> SessionState:
+        """Make a running secondary the primary (waits while the holder is releasing)."""
+        key = self._key(session)
+        timeout = self._timeout(claim_timeout)
+        self._sync_foreign()
+        effects = self._feed(Promote(key))
+        if not effects:
+            return self.scope.state(key)
+        return await self._run_start(self._managed[key], effects, timeout)
+
+    @contextlib.asynccontextmanager
+    async def session(
+        self, session: AgentSession[Any], agent: Agent, **options: Any
+    ) -> AsyncIterator[AgentSession[Any]]:
+        """`async with coord.session(s, agent): ...` starts it and always closes it."""
+        try:
+            await self.start(session, agent, **options)
+            yield session
+        finally:
+            if self.manages(session):
+                await self.close(session)
+
+    def per_participant(
+        self,
+        factory: Callable[[rtc.RemoteParticipant], Any],
+        *,
+        kinds: Iterable[int] | None = None,
+    ) -> Any:
+        """One secondary session per remote participant; see `ParticipantFanout`."""
+        from .fanout import ParticipantFanout
+
+        return ParticipantFanout(self, factory, kinds=kinds)
+
+    async def aclose(self) -> None:
+        """Close every managed session, each within `close_timeout` (job shutdown)."""
+        live = [m for m in self._managed.values() if self.scope.state(m.key) not in _AT_REST]
+        results = await asyncio.gather(
+            *(asyncio.wait_for(self.close(m.session), self.close_timeout) for m in live),
+            return_exceptions=True,
+        )
+        for m, result in zip(live, results, strict=True):
+            if isinstance(result, BaseException):
+                logger.error("closing session %r at shutdown: %r", m.key, result)
+
+    def forget(self, session: AgentSession[Any]) -> None:
+        """Drop a closed session from the scope (the per-participant fan-out does this)."""
+        key = self._key(session)
+        self.scope.forget(key)
+        m = self._managed.pop(key)
+        del self._by_id[id(m.session)]
+        self._owners.pop(m.session, None)
+
+    # ------------------------------------------------------------------ the machinery
+
+    def _timeout(self, claim_timeout: float | None) -> float:
+        if claim_timeout is None:
+            return self.claim_timeout
+        if not isinstance(claim_timeout, int | float) or claim_timeout <= 0:
+            raise InvalidInput(f"claim_timeout must be positive seconds, got {claim_timeout!r}")
+        return float(claim_timeout)
+
+    def _key(self, session: AgentSession[Any]) -> str:
+        if not isinstance(session, AgentSession):
+            raise TypeError(f"expected a livekit AgentSession, got {type(session).__name__}")
+        key = self._by_id.get(id(session))
+        if key is None:
+            other = self._owners.get(session)
+            where = "another coordinator (another job or room)" if other else "no coordinator"
+            raise InvalidInput(
+                f"this AgentSession is managed by {where}; start it with this coordinator "
+                "first, or use the coordinator that started it."
+            )
+        return key
+
+    def _admit(self, session: AgentSession[Any], name: str | None) -> tuple[str, Managed]:
+        """The session's key and record; a new session is only kept once its start is accepted."""
+        if not isinstance(session, AgentSession):
+            raise TypeError(f"expected a livekit AgentSession, got {type(session).__name__}")
+        owner = self._owners.get(session)
+        if owner is not None and owner is not self:
+            raise InvalidInput(
+                "this AgentSession is managed by another coordinator (another job or room); "
+                "a session belongs to one scope."
+            )
+        key = self._by_id.get(id(session))
+        if key is not None:
+            if name is not None and name != key:
+                raise InvalidInput(f"this session is already named {key!r}, not {name!r}")
+            return key, self._managed[key]
+        if name is not None and (not isinstance(name, str) or not name):
+            raise InvalidInput(f"name must be a non-empty str, got {name!r}")
+        if name is None:
+            self._names += 1
+            name = f"session-{self._names}"
+        if name in self._managed:
+            raise InvalidInput(f"another session is already named {name!r} in this scope")
+        return name, Managed(name, session)
+
+    def _feed(self, event: Event, admit: Managed | None = None) -> tuple[fx.Effect, ...]:
+        """Apply one event; route granted plans to their waiters; return this event's effects."""
+        watched = [k for k in (getattr(event, "session", None), self.scope.waiter) if k]
+        before = {k: self.scope.state(k) if k in self.scope else None for k in watched}
+        effects = self.scope.handle(event)
+        if admit is not None and admit.key not in self._managed:
+            self._managed[admit.key] = admit
+            self._by_id[id(admit.session)] = admit.key
+            self._owners[admit.session] = self
+        own: list[fx.Effect] = []
+        granted: dict[str, list[fx.Effect]] = {}
+        for effect in effects:
+            if effect.session == getattr(event, "session", None):
+                own.append(effect)
+            else:
+                granted.setdefault(effect.session, []).append(effect)
+        for key in set(watched) | set(granted):
+            self._note_state(key, before.get(key))
+        for m in self._managed.values():
+            if m.grant is not None and not m.grant.done():
+                if m.key in granted:
+                    m.grant.set_result(tuple(granted[m.key]))
+                elif self.scope.waiter != m.key:
+                    m.grant.set_result(None)
+        if self.scope.holder is not None and not self.scope.foreign:
+            self._last_primary = self._managed[self.scope.holder].session
+        return tuple(own)
+
+    def _note_state(self, key: str, before: SessionState | None) -> None:
+        m = self._managed.get(key)
+        if m is None:
+            return
+        after = self.scope.state(key)
+        if after is before:
+            return
+        telemetry.record_state(m.span, before.value if before else "created", after.value)
+        if after is SessionState.CLOSED:
+            m.closed.set()
+        else:
+            m.closed.clear()
+
+    async def _run_start(
+        self, m: Managed, effects: tuple[fx.Effect, ...], timeout: float
+    ) -> SessionState:
+        if effects == (fx.WaitForClaim(m.key),):
+            granted = await self._wait_for_grant(m, timeout)
+            if granted is None:
+                return self.scope.state(m.key)
+            effects = granted
+        completed = 0
+        try:
+            async with m.lane:
+                for effect in effects:
+                    await self.runner.run(m, effect)
+                    completed += 1
+        except BaseException as exc:
+            await uncancellable(self._undo_start(m, completed, exc))
+            if isinstance(exc, SessionLifecycleError) or not isinstance(exc, Exception):
+                raise
+            raise StartFailedError(
+                f"session {m.key!r} failed to start at {type(effects[completed]).__name__}: "
+                f"{type(exc).__name__}: {exc}. Everything it had taken was released; fix the "
+                "cause and start it again.",
+                session=m.key,
+            ) from exc
+        after = self._feed(Started(m.key))
+        if after:  # a close arrived while it was starting
+            await self._run_close(m, after)
+        return self.scope.state(m.key)
+
+    async def _wait_for_grant(self, m: Managed, timeout: float) -> tuple[fx.Effect, ...] | None:
+        grant = m.grant = asyncio.get_running_loop().create_future()
+        try:
+            return await asyncio.wait_for(asyncio.shield(grant), timeout)
+        except TimeoutError:
+            if grant.done():
+                done: tuple[fx.Effect, ...] | None = grant.result()
+                return done
+            self._feed(StartFailed(m.key, 0))
+            holder = self.scope.holder
+            raise ClaimTimeout(
+                f"session {m.key!r} waited {timeout:g}s for session {holder!r} to release the "
+                "primary; it was not started. Raise claim_timeout, or close the holder sooner.",
+                session=m.key,
+            ) from None
+        except asyncio.CancelledError:
+            if grant.done() and grant.result():
+                await uncancellable(self._undo_start(m, 0, None))
+            elif self.scope.waiter == m.key:
+                self._feed(StartFailed(m.key, 0))
+            raise
+        finally:
+            m.grant = None
+
+    async def _undo_start(self, m: Managed, completed: int, error: BaseException | None) -> None:
+        if error is not None and not isinstance(error, asyncio.CancelledError):
+            telemetry.record_error(m.span, error, "start")
+            m.errors.append(f"start: {type(error).__name__}: {error}")
+        undo = self._feed(StartFailed(m.key, completed))
+        await self._run_best_effort(m, undo)
+        after = self._feed(Closed(m.key))
+        if after:  # a failed promotion with a close pending: close the secondary
+            await self._run_best_effort(m, after)
+            self._feed(Closed(m.key))
+
+    async def _run_close(self, m: Managed, effects: tuple[fx.Effect, ...]) -> None:
+        async def close() -> None:
+            await self._run_best_effort(m, effects)
+            self._feed(Closed(m.key))
+
+        await uncancellable(close())
+
+    async def _run_best_effort(self, m: Managed, effects: tuple[fx.Effect, ...]) -> None:
+        """Run every effect even if one fails: a close never stops half-way. Failures go on the
+        span (while it is open) and into the session's error list."""
+        async with m.lane:
+            for effect in effects:
+                try:
+                    await self.runner.run(m, effect)
+                except Exception as exc:
+                    name = type(effect).__name__
+                    logger.warning("session %r: %s failed: %r", m.key, name, exc)
+                    m.errors.append(f"{name}: {type(exc).__name__}: {exc}")
+                    telemetry.record_error(m.span, exc, name)
+
+    def _primary_span(self) -> Span | None:
+        holder = self.scope.holder
+        if holder is None or self.scope.foreign:
+            return None
+        return self._managed[holder].span
+
+    def _sync_foreign(self) -> None:
+        """Notice a primary designation held by a session this coordinator does not manage."""
+        if self.job is None:
+            return
+        holder = agents.job_primary(self.job)
+        ours = holder is not None and id(holder) in self._by_id
+        if holder is not None and not ours:
+            if agents.is_running(holder):
+                if self.scope.ownership is OwnershipState.VACANT:
+                    self._feed(ForeignHold(f"AgentSession@{id(holder):x}"))
+                return
+            # closed, and livekit never released it: releasing it is the whole point
+            agents.set_job_primary(self.job, None)
+        if self.scope.foreign:
+            self._feed(ForeignRelease())
+
+    def _listen(self, m: Managed) -> None:
+        """Drive the machine to closed when the session closes itself (error, shutdown()...)."""
+        if m.listening:
+            return
+        m.listening = True
+
+        def on_close(event: CloseEvent) -> None:
+            state = self.scope.state(m.key) if m.key in self.scope else None
+            if state in (SessionState.PRIMARY, SessionState.SECONDARY, SessionState.DRAINING):
+                self._spawn(self._closed_by_livekit(m, event))
+
+        m.session.on("close", on_close)
+
+    async def _closed_by_livekit(self, m: Managed, event: CloseEvent) -> None:
+        if m.span is not None and m.span.is_recording():
+            m.span.add_event("lk.session.closed_by_livekit", {"reason": str(event.reason.value)})
+        await self.close(m.session)
+
+    def _spawn(self, work: Awaitable[Any]) -> None:
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _before_session_end(self) -> None:
+        """Job shutdown, before livekit's session-end work and the room disconnect."""
+        await self.aclose()
+        if self.job is not None and agents.job_primary(self.job) is None:
+            # livekit's end-of-job report covers "the primary": give it the last one
+            agents.set_job_primary(self.job, self._last_primary)
+
+
+def _role(role: Role | str) -> Role:
+    if isinstance(role, Role):
+        return role
+    if isinstance(role, str):
+        try:
+            return Role(role)
+        except ValueError:
+            pass
+    raise InvalidInput(
+        f"unknown role {role!r}: use 'auto', 'primary' or 'secondary' (or session_fsm.Role)."
+    )
+
+
+def _exporters(
+    exporter: ExporterLike | Sequence[ExporterLike] | None,
+) -> tuple[ExporterLike, ...]:
+    if exporter is None:
+        return ()
+    many = isinstance(exporter, list | tuple)
+    items: Sequence[object] = exporter if many else [exporter]  # type: ignore[assignment]
+    return tuple(check_exporter(e) for e in items)

@@ -1,0 +1,210 @@
+"""Execute the core's effects through the adapters. Each effect is one adapter call: this module
+decides nothing, and an effect either completes or leaves nothing behind (a half-done livekit
+start is undone here, so the core's compensation only has whole effects to undo)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from livekit.agents import JobContext
+from opentelemetry.trace import Span
+
+from ..adapters import agents, telemetry
+from ..adapters.exporters import RecordingInfo, run_exporters
+from ..adapters.recorder import Recordings
+from ..adapters.room import RoomTopics
+from ..fsm import effects as fx
+from ..fsm.errors import StartFailedError
+from ..fsm.states import Role
+from .aio import in_context, uncancellable
+from .managed import Managed
+
+
+class EffectRunner:
+    def __init__(
+        self,
+        *,
+        job: JobContext | None,
+        export_timeout: float,
+        primary_span: Callable[[], Span | None],
+    ) -> None:
+        self.job = job
+        self.export_timeout = export_timeout
+        self.primary_span = primary_span
+        self.recordings = Recordings(job) if job is not None else None
+        self._run: dict[type[fx.Effect], Callable[[Managed, Any], Awaitable[None]]] = {
+            fx.ClaimPrimary: self.claim_primary,
+            fx.ReleasePrimary: self.release_primary,
+            fx.AttachContext: self.attach_context,
+            fx.DetachContext: self.detach_context,
+            fx.StartSession: self.start_session,
+            fx.DrainSession: self.drain_session,
+            fx.CloseSession: self.close_session,
+            fx.OpenSpan: self.open_span,
+            fx.AnnotateSpan: self.annotate_span,
+            fx.EndSpan: self.end_span,
+            fx.StartRecording: self.start_recording,
+            fx.StopRecording: self.stop_recording,
+            fx.ExportRecording: self.export_recording,
+            fx.RegisterHost: self.register_host,
+            fx.UnregisterHost: self.unregister_host,
+        }
+
+    async def run(self, m: Managed, effect: fx.Effect) -> None:
+        await self._run[type(effect)](m, effect)
+
+    def _topics(self, m: Managed) -> RoomTopics | None:
+        return RoomTopics.of(m.room) if m.room is not None else None
+
+    # ------------------------------------------------------------------ designation
+
+    async def claim_primary(self, m: Managed, effect: fx.ClaimPrimary) -> None:
+        if self.job is not None:
+            agents.set_job_primary(self.job, m.session)
+
+    async def release_primary(self, m: Managed, effect: fx.ReleasePrimary) -> None:
+        if self.job is not None and agents.job_primary(self.job) is m.session:
+            agents.set_job_primary(self.job, None)
+        if self.recordings is not None:
+            self.recordings.restore()
+
+    # ------------------------------------------------------------------ trace context
+
+    async def attach_context(self, m: Managed, effect: fx.AttachContext) -> None:
+        m.context = telemetry.new_context()
+
+    async def detach_context(self, m: Managed, effect: fx.DetachContext) -> None:
+        if m.context is not None:
+            agents.detach_trace_token(m.session, m.context)
+            m.context = None
+
+    # ------------------------------------------------------------------ the livekit session
+
+    async def start_session(self, m: Managed, effect: fx.StartSession) -> None:
+        topics = self._topics(m)
+        options = m.room_options
+        if topics is not None:
+            plan = topics.plan(m.key, m.room_options)
+            options, m.denied_topics = plan.options, dict(plan.denied)
+            if effect.host:
+                topics.host_free(m.key)
+        if effect.record and self.recordings is not None:
+            self.recordings.prepare(m.key)
+        before = agents.job_primary(self.job) if self.job is not None else None
+        kwargs: dict[str, Any] = {"record": effect.record, "session_host": effect.host}
+        if m.room is not None:
+            kwargs.update(room=m.room, room_options=options)
+        assert m.agent is not None
+        assert m.context is not None
+        try:
+            await in_context(m.session.start(m.agent, **kwargs), m.context)
+        except BaseException:
+            await uncancellable(self._undo_start(m, effect, before))
+            raise
+        # livekit makes any session the job's primary when nobody is: put it back
+        secondary = effect.role is Role.SECONDARY
+        if secondary and self.job is not None and agents.job_primary(self.job) is m.session:
+            agents.set_job_primary(self.job, before)
+
+    async def _undo_start(self, m: Managed, effect: fx.StartSession, before: Any) -> None:
+        await agents.undo_partial_start(m.session)
+        topics = self._topics(m)
+        if topics is not None:
+            topics.release(m.key)
+            if effect.host:
+                topics.host_released(m.key)
+        if self.job is not None and agents.job_primary(self.job) is m.session:
+            agents.set_job_primary(self.job, before if effect.role is Role.SECONDARY else m.session)
+        if effect.record and self.recordings is not None:
+            self.recordings.restore()
+
+    async def drain_session(self, m: Managed, effect: fx.DrainSession) -> None:
+        if agents.is_running(m.session):
+            await m.session.drain()
+
+    async def close_session(self, m: Managed, effect: fx.CloseSession) -> None:
+        m.host = agents.take_host(m.session) or m.host
+        await m.session.aclose()
+        topics = self._topics(m)
+        if topics is not None:
+            topics.release(m.key)
+
+    # ------------------------------------------------------------------ the span
+
+    async def open_span(self, m: Managed, effect: fx.OpenSpan) -> None:
+        span = agents.session_span(m.session)
+        if span is None:
+            raise StartFailedError(f"session {m.key!r} started without an agent_session span")
+        primary = self.primary_span() if effect.role is Role.SECONDARY else None
+        m.span = telemetry.adopt(span, key=m.key, role=effect.role.value, primary=primary)
+        agents.replace_session_span(m.session, m.span)
+        telemetry.record_state(m.span, "created", "starting")
+
+    async def annotate_span(self, m: Managed, effect: fx.AnnotateSpan) -> None:
+        if effect.what == "role":
+            telemetry.set_role(m.span, Role.PRIMARY.value)
+        else:
+            ok = [o.to_dict() for o in m.last_exports if o.error is None]
+            telemetry.link_recording(m.span, ok)
+
+    async def end_span(self, m: Managed, effect: fx.EndSpan) -> None:
+        if m.span is not None:
+            m.span.finish()
+
+    # ------------------------------------------------------------------ the recording
+
+    async def start_recording(self, m: Managed, effect: fx.StartRecording) -> None:
+        m.recording_path, m.recording_started_at = Recordings.started(m.session, m.key)
+        m.recording = None
+
+    async def stop_recording(self, m: Managed, effect: fx.StopRecording) -> None:
+        if m.recording_path is None:
+            return
+        path, m.recording_path = m.recording_path, None
+        m.recording = await Recordings.finalise(m.session, path, m.recording_started_at)
+        m.recordings.append(m.recording)
+
+    async def export_recording(self, m: Managed, effect: fx.ExportRecording) -> None:
+        m.last_exports = []
+        if m.recording is None or not m.exporters:
+            return
+        rec = m.recording
+        info = RecordingInfo(
+            session=m.key,
+            session_id=f"{m.key}#{len(m.recordings)}",
+            room=m.room.name if m.room is not None else None,
+            job_id=self.job.job.id if self.job is not None else None,
+            path=rec.path,
+            started_at=rec.started_at,
+            ended_at=rec.ended_at,
+            bytes=rec.bytes,
+        )
+        outcomes = await run_exporters(m.exporters, info, self.export_timeout)
+        m.last_exports = outcomes
+        m.exports.extend(outcomes)
+        for outcome in outcomes:
+            if outcome.error is not None:
+                telemetry.record_error(
+                    m.span, RuntimeError(outcome.error), f"export:{outcome.exporter}"
+                )
+
+    # ------------------------------------------------------------------ the host handler
+
+    async def register_host(self, m: Managed, effect: fx.RegisterHost) -> None:
+        topics = self._topics(m)
+        if topics is None:
+            raise StartFailedError(f"session {m.key!r} cannot host without a room", session=m.key)
+        if not agents.has_host(m.session):  # a promotion: livekit gave it no host at start
+            topics.host_free(m.key)
+            await agents.start_host(m.session, topics.room)
+        topics.host_acquired(m.key)
+
+    async def unregister_host(self, m: Managed, effect: fx.UnregisterHost) -> None:
+        host = agents.take_host(m.session) or m.host
+        m.host = None
+        if host is not None:
+            await host.aclose()
+        topics = self._topics(m)
+        if topics is not None:
+            topics.host_released(m.key)

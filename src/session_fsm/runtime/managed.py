@@ -1,0 +1,46 @@
+"""What the runtime keeps per managed session: the objects the effects act on."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+from typing import Any
+
+import attrs
+from livekit import rtc
+from livekit.agents import Agent, AgentSession
+from livekit.agents.voice.remote_session import SessionHost
+from livekit.agents.voice.room_io import RoomOptions
+
+from ..adapters.exporters import ExporterLike, ExportOutcome
+from ..adapters.recorder import RecordingFile
+from ..adapters.telemetry import SessionSpan
+from ..fsm import effects as fx
+
+
+@attrs.define(eq=False)
+class Managed:
+    key: str
+    session: AgentSession[Any]
+    agent: Agent | None = None
+    room: rtc.Room | None = None
+    room_options: RoomOptions | None = None
+    exporters: tuple[ExporterLike, ...] = ()
+    #: The session's effects run one batch at a time, in the order they were asked for: a close
+    #: waits for a drain's (or a start's) effects instead of cutting them.
+    lane: asyncio.Lock = attrs.Factory(asyncio.Lock)
+    #: Resolved with the granted start plan (or None if the wait ended without a grant).
+    grant: asyncio.Future[tuple[fx.Effect, ...] | None] | None = None
+    closed: asyncio.Event = attrs.Factory(asyncio.Event)
+    context: contextvars.Context | None = None
+    span: SessionSpan | None = None
+    host: SessionHost | None = None
+    recording_path: Any = None  # Path of the running recording
+    recording_started_at: float = 0.0
+    recording: RecordingFile | None = None
+    recordings: list[RecordingFile] = attrs.Factory(list)
+    exports: list[ExportOutcome] = attrs.Factory(list)
+    last_exports: list[ExportOutcome] = attrs.Factory(list)
+    denied_topics: dict[str, str] = attrs.Factory(dict)
+    errors: list[str] = attrs.Factory(list)
+    listening: bool = False

@@ -1,0 +1,36 @@
+"""Without a job: the Room is the scope (livekit 1.8.9 treats every session as primary there)."""
+
+from __future__ import annotations
+
+import pytest
+from livekit import rtc
+
+from session_fsm import SessionCoordinator, SessionLifecycleError, SessionState
+from session_fsm.adapters import agents
+from session_fsm.adapters.room import HOST_TOPIC, RoomTopics
+
+from .conftest import agent, new_session
+
+
+async def test_a_second_session_on_a_room_runs_as_secondary(offline_room: rtc.Room) -> None:
+    coord = SessionCoordinator.for_room(offline_room)
+    assert SessionCoordinator.for_room(offline_room) is coord
+    a, b = new_session(), new_session()
+    assert await coord.start(a, agent(), name="a") is SessionState.PRIMARY
+    # bare livekit: ValueError "byte stream handler for topic 'lk.agent.session' already set"
+    assert await coord.start(b, agent(), name="b") is SessionState.SECONDARY
+    assert agents.byte_stream_topics(offline_room).count(HOST_TOPIC) == 1
+    assert RoomTopics.of(offline_room).owner(HOST_TOPIC) == "a"
+    await coord.close(a)
+    assert await coord.promote(b) is SessionState.PRIMARY
+    assert RoomTopics.of(offline_room).owner(HOST_TOPIC) == "b"
+    await coord.aclose()
+    assert agents.byte_stream_topics(offline_room) == []
+
+
+async def test_recording_needs_a_job(offline_room: rtc.Room) -> None:
+    coord = SessionCoordinator.for_room(offline_room)
+    with pytest.raises(SessionLifecycleError, match="needs a JobContext") as caught:
+        await coord.start(new_session(), agent(), record=True)
+    assert caught.value.code == "invalid_input"
+    assert coord.sessions() == {}
