@@ -1,4 +1,4 @@
-"""`session-fsm`: check the machine, draw it, generate its docs."""
+"""`session-fsm`: check the machine, draw it, generate its docs, replay scenarios, run the demo."""
 
 from __future__ import annotations
 
@@ -42,6 +42,11 @@ def _parser() -> argparse.ArgumentParser:
     gen = sub.add_parser("docs", help="regenerate docs/ and the README diagram from the table")
     gen.add_argument("--check", action="store_true", help="fail if the docs are stale")
     gen.add_argument("--root", type=Path, default=Path.cwd(), help=argparse.SUPPRESS)
+
+    run = sub.add_parser("run", help="replay a scenario against real livekit objects")
+    run.add_argument("scenario", type=Path, help="scenario JSON file")
+
+    sub.add_parser("demo", help="run the bundled scenarios and print their timelines")
     return parser
 
 
@@ -52,6 +57,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "diagram":
         print(diagram.render(args.machine, args.format), end="")
         return 0
+    if args.command == "run":
+        from .scenario import run_file
+
+        return run_file(args.scenario)
+    if args.command == "demo":
+        from .demo import main as demo
+
+        return demo()
     stale = docs.generate(args.root, check=args.check)
     if args.check and stale:
         print(f"stale generated docs: {', '.join(stale)}; run `make docs`", file=sys.stderr)

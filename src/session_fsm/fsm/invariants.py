@@ -21,6 +21,8 @@ class Observation(Protocol):
     """What is held, read off the resources (the abstract `World`, or livekit's real objects)."""
 
     @property
+    def has_designation(self) -> bool: ...  # False for a Room scope: no job, no designation
+    @property
     def job_primary(self) -> str | None: ...
     @property
     def host_owner(self) -> str | None: ...
@@ -71,7 +73,7 @@ def check(scope: Scope, obs: Observation, *, quiescent: bool = False) -> list[st
         h = sessions[holder]
         if h.state is SessionState.PRIMARY and h.host and obs.host_owner != holder:
             broken.append(f"host_exactly_while_held: primary {holder} hosts nothing")
-        if h.state is SessionState.PRIMARY and obs.job_primary != holder:
+        if h.state is SessionState.PRIMARY and obs.has_designation and obs.job_primary != holder:
             broken.append(f"designation: primary {holder} is not the job's primary")
     for k in obs.recording:
         if k != holder:

@@ -28,6 +28,7 @@ WorldSnapshot = tuple[
 
 @attrs.define(slots=True)
 class World:
+    has_designation: bool = attrs.field(default=True, init=False)
     job_primary: SessionKey | None = None
     host_owner: SessionKey | None = None
     recording: set[SessionKey] = attrs.Factory(set)

@@ -47,6 +47,7 @@ from ..fsm.events import (
 from ..fsm.invariants import check
 from ..fsm.machine import Scope
 from ..fsm.states import OwnershipState, Role, SessionState
+from ..fsm.table import Flag
 from .aio import uncancellable
 from .effects import EffectRunner
 from .managed import Managed
@@ -161,7 +162,9 @@ class SessionCoordinator:
         return m.recording.path if m.recording is not None else None
 
     def exports(self, session: AgentSession[Any]) -> list[ExportOutcome]:
-        return list(self._managed[self._key(session)].exports)
+        """Every export outcome of the session's recordings, oldest recording first."""
+        m = self._managed[self._key(session)]
+        return [o for rec in m.recordings for o in m.exports.get(rec.path, [])]
 
     def denied_topics(self, session: AgentSession[Any]) -> dict[str, str]:
         """RoomIO topics the session did not get, and who holds them (it was told at start)."""
@@ -501,8 +504,11 @@ class SessionCoordinator:
         m.listening = True
 
         def on_close(event: CloseEvent) -> None:
-            state = self.scope.state(m.key) if m.key in self.scope else None
-            if state in (SessionState.PRIMARY, SessionState.SECONDARY, SessionState.DRAINING):
+            if m.key not in self.scope:
+                return
+            record = self.scope.session(m.key)
+            running = (SessionState.PRIMARY, SessionState.SECONDARY, SessionState.DRAINING)
+            if record.state in running and not record.flags & Flag.CLOSING:
                 self._spawn(self._closed_by_livekit(m, event))
 
         m.session.on("close", on_close)

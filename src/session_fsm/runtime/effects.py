@@ -145,8 +145,8 @@ class EffectRunner:
         if effect.what == "role":
             telemetry.set_role(m.span, Role.PRIMARY.value)
         else:
-            ok = [o.to_dict() for o in m.last_exports if o.error is None]
-            telemetry.link_recording(m.span, ok)
+            done = m.exports.get(m.recording.path, []) if m.recording is not None else []
+            telemetry.link_recording(m.span, [o.to_dict() for o in done if o.error is None])
 
     async def end_span(self, m: Managed, effect: fx.EndSpan) -> None:
         if m.span is not None:
@@ -166,7 +166,6 @@ class EffectRunner:
         m.recordings.append(m.recording)
 
     async def export_recording(self, m: Managed, effect: fx.ExportRecording) -> None:
-        m.last_exports = []
         if m.recording is None or not m.exporters:
             return
         rec = m.recording
@@ -181,8 +180,7 @@ class EffectRunner:
             bytes=rec.bytes,
         )
         outcomes = await run_exporters(m.exporters, info, self.export_timeout)
-        m.last_exports = outcomes
-        m.exports.extend(outcomes)
+        m.exports[rec.path] = outcomes
         for outcome in outcomes:
             if outcome.error is not None:
                 telemetry.record_error(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -35,12 +36,12 @@ class Managed:
     context: contextvars.Context | None = None
     span: SessionSpan | None = None
     host: SessionHost | None = None
-    recording_path: Any = None  # Path of the running recording
+    recording_path: Path | None = None
     recording_started_at: float = 0.0
     recording: RecordingFile | None = None
     recordings: list[RecordingFile] = attrs.Factory(list)
-    exports: list[ExportOutcome] = attrs.Factory(list)
-    last_exports: list[ExportOutcome] = attrs.Factory(list)
+    #: Each finished recording's export outcomes, by the recording's path.
+    exports: dict[Path, list[ExportOutcome]] = attrs.Factory(dict)
     denied_topics: dict[str, str] = attrs.Factory(dict)
     errors: list[str] = attrs.Factory(list)
     listening: bool = False

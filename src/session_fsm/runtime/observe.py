@@ -18,6 +18,7 @@ class RealObservation:
     def __init__(self, coord: SessionCoordinator) -> None:
         managed = {key: coord.managed(key) for key in coord.sessions()}
         by_id = {id(m.session): key for key, m in managed.items()}
+        self.has_designation = coord.job is not None
         self.job_primary: str | None = None
         if coord.job is not None:
             holder = agents.job_primary(coord.job)

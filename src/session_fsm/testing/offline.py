@@ -13,6 +13,7 @@ from livekit import rtc
 from livekit.agents import JobContext
 from livekit.agents.testing import fake_job_context
 from livekit.rtc._proto import handle_pb2, participant_pb2
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from ..adapters import agents
 
@@ -93,3 +94,17 @@ async def run_job_shutdown(
         on_disconnect()
     await job.room.disconnect()
     await agents.run_shutdown_callbacks(job, reason)
+
+
+def in_memory_spans() -> InMemorySpanExporter:
+    """An in-memory OpenTelemetry exporter installed as livekit-agents' tracer provider: it sees
+    every span livekit-agents and this library make. The provider is process-wide."""
+    from livekit.agents.telemetry import set_tracer_provider
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    set_tracer_provider(provider)
+    return exporter

@@ -60,17 +60,8 @@ _EXPORTER: list[InMemorySpanExporter] = []
 def span_exporter() -> InMemorySpanExporter:
     """Installed once per process as livekit-agents' tracer provider; cleared for each test."""
     if not _EXPORTER:
-        from livekit.agents.telemetry import set_tracer_provider
-        from opentelemetry.sdk.trace import TracerProvider
-        from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-        from opentelemetry.sdk.trace.export.in_memory_span_exporter import (
-            InMemorySpanExporter,
-        )
+        from .offline import in_memory_spans
 
-        exporter = InMemorySpanExporter()
-        provider = TracerProvider()
-        provider.add_span_processor(SimpleSpanProcessor(exporter))
-        set_tracer_provider(provider)
-        _EXPORTER.append(exporter)
+        _EXPORTER.append(in_memory_spans())
     _EXPORTER[0].clear()
     return _EXPORTER[0]
