@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import logging
+from collections.abc import AsyncIterator
 
+import pytest_asyncio
+from aiohttp import web
 from livekit.agents import Agent, AgentSession
 
 # an unconnected Room makes the session host's writer log "room session transport is closed"
@@ -18,3 +23,53 @@ def agent(name: str = "agent") -> Agent:
 def new_session() -> AgentSession[None]:
     """A real AgentSession with no models: enough for lifecycle, RoomIO and recording."""
     return AgentSession()
+
+
+class ObjectStore:
+    """A real local HTTP server shaped like presigned object storage: `PUT /bucket/<key>`.
+
+    Behaviour per key prefix: `ok/...` stores and answers 200 with an ETag; `flaky/...` answers
+    503 twice, then stores; `fail/...` always answers 500; `stall/...` never answers (until the
+    test ends)."""
+
+    def __init__(self) -> None:
+        self.objects: dict[str, bytes] = {}
+        self.attempts: dict[str, int] = {}
+        self.release = asyncio.Event()
+        self.url = ""
+        self._runner: web.AppRunner | None = None
+
+    async def handle(self, request: web.Request) -> web.Response:
+        key = request.match_info["key"]
+        self.attempts[key] = self.attempts.get(key, 0) + 1
+        body = await request.read()
+        if key.startswith("stall/"):
+            await self.release.wait()
+        if key.startswith("fail/") or (key.startswith("flaky/") and self.attempts[key] <= 2):
+            return web.Response(status=500 if key.startswith("fail/") else 503)
+        self.objects[key] = body
+        etag = hashlib.md5(body).hexdigest()
+        return web.Response(status=200, headers={"ETag": f'"{etag}"'})
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_put("/bucket/{key:.+}", self.handle)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.url = f"http://127.0.0.1:{port}/bucket"
+
+    async def stop(self) -> None:
+        self.release.set()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+
+@pytest_asyncio.fixture
+async def object_store() -> AsyncIterator[ObjectStore]:
+    store = ObjectStore()
+    await store.start()
+    yield store
+    await store.stop()

@@ -96,15 +96,21 @@ async def run_job_shutdown(
     await agents.run_shutdown_callbacks(job, reason)
 
 
-def in_memory_spans() -> InMemorySpanExporter:
-    """An in-memory OpenTelemetry exporter installed as livekit-agents' tracer provider: it sees
-    every span livekit-agents and this library make. The provider is process-wide."""
-    from livekit.agents.telemetry import set_tracer_provider
-    from opentelemetry.sdk.trace import TracerProvider
-    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+_SPANS: list[InMemorySpanExporter] = []
 
-    exporter = InMemorySpanExporter()
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    set_tracer_provider(provider)
-    return exporter
+
+def in_memory_spans() -> InMemorySpanExporter:
+    """The in-memory OpenTelemetry exporter installed as livekit-agents' tracer provider: it sees
+    every span livekit-agents and this library make. One per process (a provider is global):
+    every caller gets the same exporter."""
+    if not _SPANS:
+        from livekit.agents.telemetry import set_tracer_provider
+        from opentelemetry.sdk.trace import TracerProvider
+        from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+
+        exporter = InMemorySpanExporter()
+        provider = TracerProvider()
+        provider.add_span_processor(SimpleSpanProcessor(exporter))
+        set_tracer_provider(provider)
+        _SPANS.append(exporter)
+    return _SPANS[0]

@@ -53,15 +53,11 @@ def coordinator(offline_job: JobContext) -> SessionCoordinator:
     return SessionCoordinator.for_job(offline_job)
 
 
-_EXPORTER: list[InMemorySpanExporter] = []
-
-
 @pytest.fixture
 def span_exporter() -> InMemorySpanExporter:
-    """Installed once per process as livekit-agents' tracer provider; cleared for each test."""
-    if not _EXPORTER:
-        from .offline import in_memory_spans
+    """livekit-agents' spans, in memory (one exporter per process), cleared for each test."""
+    from .offline import in_memory_spans
 
-        _EXPORTER.append(in_memory_spans())
-    _EXPORTER[0].clear()
-    return _EXPORTER[0]
+    exporter = in_memory_spans()
+    exporter.clear()
+    return exporter
