@@ -25,12 +25,13 @@ from opentelemetry.sdk.trace import ReadableSpan
 
 from .adapters import agents
 from .adapters.exporters import DirectoryExporter, ExporterLike, HttpPutExporter
-from .adapters.telemetry import NAME, ROLE
+from .adapters.telemetry import NAME
 from .fsm.errors import SessionLifecycleError
 from .fsm.states import Role
 from .runtime.coordinator import SessionCoordinator
 from .runtime.fanout import ParticipantFanout
 from .testing.audio import ToneInput
+from .testing.checks import span_violations
 from .testing.offline import in_memory_spans, join, leave, offline_job, offline_room
 
 SESSION_OPS = ("start", "drain", "close", "promote")
@@ -375,25 +376,6 @@ def span_report(spans: list[ReadableSpan], coord: SessionCoordinator) -> list[di
                 }
             )
     return report
-
-
-def span_violations(spans: list[ReadableSpan]) -> list[str]:
-    """Each session span ends once (the SDK exports a span once per end) and no session span is
-    parented to another session's span."""
-    sessions = [s for s in spans if s.name == "agent_session" and (s.attributes or {}).get(ROLE)]
-    broken = []
-    ids = {s.context.span_id for s in sessions if s.context is not None}
-    seen: set[int] = set()
-    for span in sessions:
-        assert span.context is not None
-        if span.context.span_id in seen:
-            broken.append(f"span of {(span.attributes or {}).get(NAME)} ended twice")
-        seen.add(span.context.span_id)
-        if span.parent is not None and span.parent.span_id in ids:
-            broken.append(
-                f"span of {(span.attributes or {}).get(NAME)} nests under another session's"
-            )
-    return broken
 
 
 @contextlib.contextmanager

@@ -82,13 +82,21 @@ def session_directory(job: JobContext) -> Path:
     return job.session_directory
 
 
-def hook_session_end(job: JobContext, before: Callable[[], Awaitable[None]]) -> None:
-    """Run `before` at the start of livekit's session-end step (which precedes the disconnect)."""
+def hook_session_end(
+    job: JobContext,
+    before: Callable[[], Awaitable[None]],
+    after: Callable[[], Awaitable[None]],
+) -> None:
+    """Run `before` and `after` around livekit's session-end step (which precedes the
+    disconnect)."""
     original = job._on_session_end
 
     async def on_session_end() -> None:
         await before()
-        await original()
+        try:
+            await original()
+        finally:
+            await after()
 
     job._on_session_end = on_session_end  # type: ignore[method-assign]
 

@@ -70,6 +70,13 @@ class StartFailedError(SessionLifecycleError):
     code = "start_failed"
 
 
+class EffectFailed(SessionLifecycleError):
+    """A drain (or another effect outside a start) failed or timed out; the state says where the
+    session is, and closing it is always possible."""
+
+    code = "effect_failed"
+
+
 class InvalidInput(SessionLifecycleError):
     """A public entry point was given a value it cannot use (unknown role, foreign object,
     malformed scenario); nothing was changed."""
@@ -88,6 +95,7 @@ ERROR_CODES: tuple[str, ...] = tuple(
         InvalidTransition,
         ClaimTimeout,
         StartFailedError,
+        EffectFailed,
         InvalidInput,
     )
 )

@@ -23,6 +23,8 @@ import attrs
 from . import effects as fx
 from .errors import InvalidTransition
 from .events import (
+    SCOPE_EVENTS,
+    SESSION_EVENTS,
     Close,
     Event,
     ForeignHold,
@@ -168,6 +170,8 @@ class Scope:
     def handle(self, event: Event) -> tuple[fx.Effect, ...]:
         """Apply one event; return the effects to run, in order. Raises (state unchanged) when
         the event is refused or not accepted in the current state."""
+        if type(event) not in _EVENT_TYPES:
+            raise TypeError(f"Scope.handle takes a core event (Start, Close...), got {event!r}")
         if isinstance(event, (ForeignHold, ForeignRelease)):
             return self._handle_scope_event(event)
         s = self._sessions.get(event.session)
@@ -178,8 +182,12 @@ class Scope:
                     "does not know; start it first.",
                     session=event.session,
                 )
-            self.add(event.session)
-            s = self._sessions[event.session]
+            s = SessionRecord(event.session)
+            row = self._select(s, event)
+            if row.refuse is not None:  # refused: the scope does not even learn the name
+                raise row.refuse(self, s, event)
+            self._sessions[s.key] = s
+            return self._apply(row, s, event)
         row = self._select(s, event)
         if row.refuse is not None:
             raise row.refuse(self, s, event)
@@ -310,6 +318,8 @@ class Scope:
             "sessions": {k: s.state.value for k, s in self._sessions.items()},
         }
 
+
+_EVENT_TYPES = frozenset((*SESSION_EVENTS, *SCOPE_EVENTS))
 
 _HINTS = {
     SessionState.CREATED: "Start it first.",

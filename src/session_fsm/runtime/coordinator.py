@@ -28,6 +28,7 @@ from ..adapters.exporters import ExporterLike, ExportOutcome, check_exporter
 from ..fsm import effects as fx
 from ..fsm.errors import (
     ClaimTimeout,
+    EffectFailed,
     InvalidInput,
     SessionLifecycleError,
     StartFailedError,
@@ -47,15 +48,28 @@ from ..fsm.events import (
 from ..fsm.invariants import check
 from ..fsm.machine import Scope
 from ..fsm.states import OwnershipState, Role, SessionState
-from ..fsm.table import Flag
+from ..fsm.table import TABLE, Flag, Table
 from .aio import uncancellable
-from .effects import EffectRunner
+from .effects import EffectRunner, Executor
 from .managed import Managed
 from .observe import RealObservation
 
 logger = logging.getLogger("session_fsm")
 
 _AT_REST = (SessionState.CREATED, SessionState.CLOSED)
+
+#: Cleanup effects are idempotent, so a failed one is tried again, up to this many times in all.
+CLEANUP_ATTEMPTS = 3
+RETRIED: frozenset[type[fx.Effect]] = frozenset(
+    {
+        fx.CloseSession,
+        fx.StopRecording,
+        fx.EndSpan,
+        fx.DetachContext,
+        fx.UnregisterHost,
+        fx.ReleasePrimary,
+    }
+)
 
 
 class SessionCoordinator:
@@ -76,6 +90,8 @@ class SessionCoordinator:
         claim_timeout: float = 10.0,
         close_timeout: float = 10.0,
         export_timeout: float = 30.0,
+        effect_timeout: float = 60.0,
+        table: Table = TABLE,
     ) -> None:
         if job is not None and not isinstance(job, JobContext):
             raise TypeError(f"job must be a livekit JobContext, got {type(job).__name__}")
@@ -85,6 +101,7 @@ class SessionCoordinator:
             ("claim_timeout", claim_timeout),
             ("close_timeout", close_timeout),
             ("export_timeout", export_timeout),
+            ("effect_timeout", effect_timeout),
         ):
             if not isinstance(value, int | float) or value <= 0:
                 raise InvalidInput(f"{name} must be a positive number of seconds, got {value!r}")
@@ -92,18 +109,21 @@ class SessionCoordinator:
         self.room = room if room is not None else (job.room if job is not None else None)
         self.claim_timeout = float(claim_timeout)
         self.close_timeout = float(close_timeout)
+        #: No single effect (a livekit start, a close, the exporters together) may take longer.
+        self.effect_timeout = float(effect_timeout)
         record_default = bool(job.job.enable_recording) if job is not None else False
-        self.scope = Scope(record_default=record_default)
+        #: `table` is the core's; only tests of the table itself pass another one.
+        self.scope = Scope(record_default=record_default, table=table)
         self._managed: dict[str, Managed] = {}
         self._by_id: dict[int, str] = {}
         self._names = 0
         self._tasks: set[asyncio.Task[Any]] = set()
         self._last_primary: AgentSession[Any] | None = None
-        self.runner = EffectRunner(
+        self.runner: Executor = EffectRunner(
             job=job, export_timeout=float(export_timeout), primary_span=self._primary_span
         )
         if job is not None:
-            agents.hook_session_end(job, self._before_session_end)
+            agents.hook_session_end(job, self._before_session_end, self._after_session_end)
             job.add_shutdown_callback(self.aclose)
 
     # ------------------------------------------------------------------ construction
@@ -194,16 +214,21 @@ class SessionCoordinator:
     ) -> SessionState:
         """Start `session` with `agent` in this scope; returns the state it lands in (primary,
         secondary, or closed when a close won the race)."""
-        role_, exporters = _role(role), _exporters(exporter)
+        key, m = self._admit(session, name)
+        role_ = _role(role, key)
         if not isinstance(agent, Agent):
-            raise TypeError(f"agent must be a livekit Agent, got {type(agent).__name__}")
+            raise TypeError(f"session {key!r}: agent must be a livekit Agent, got {agent!r}")
         for flag, value in (("record", record), ("host", host)):
             if value is not None and not isinstance(value, bool):
-                raise TypeError(f"{flag} must be True, False or None, got {value!r}")
+                raise TypeError(
+                    f"session {key!r}: {flag} must be True, False or None, got {value!r}"
+                )
         if room_options is not None and not isinstance(room_options, RoomOptions):
-            raise TypeError(f"room_options must be RoomOptions, got {type(room_options).__name__}")
+            raise TypeError(
+                f"session {key!r}: room_options must be livekit RoomOptions, got {room_options!r}"
+            )
+        exporters = _exporters(exporter)
         timeout = self._timeout(claim_timeout)
-        key, m = self._admit(session, name)
         if record and self.job is None:
             raise InvalidInput(
                 f"session {key!r}: record=True needs a JobContext (livekit's RecorderIO writes "
@@ -232,9 +257,17 @@ class SessionCoordinator:
         effects = self._feed(Drain(key))
         if effects:
             m = self._managed[key]
-            async with m.lane:
-                for effect in effects:
-                    await self.runner.run(m, effect)
+            try:
+                async with m.lane:
+                    for effect in effects:
+                        await self._run_effect(m, effect)
+            except Exception as exc:
+                telemetry.record_error(m.span, exc, "drain")
+                raise EffectFailed(
+                    f"draining session {key!r} failed ({type(exc).__name__}: {exc}); it is "
+                    f"{self.scope.state(key).value}: close it to end it.",
+                    session=key,
+                ) from exc
         return self.scope.state(key)
 
     async def close(self, session: AgentSession[Any]) -> SessionState:
@@ -295,6 +328,7 @@ class SessionCoordinator:
         for m, result in zip(live, results, strict=True):
             if isinstance(result, BaseException):
                 logger.error("closing session %r at shutdown: %r", m.key, result)
+        await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     def forget(self, session: AgentSession[Any]) -> None:
         """Drop a closed session from the scope (the per-participant fan-out does this)."""
@@ -343,9 +377,11 @@ class SessionCoordinator:
             return key, self._managed[key]
         if name is not None and (not isinstance(name, str) or not name):
             raise InvalidInput(f"name must be a non-empty str, got {name!r}")
-        if name is None:
-            self._names += 1
-            name = f"session-{self._names}"
+        if name is None:  # the counter moves only when the start is accepted (see _feed)
+            number = self._names + 1
+            while f"session-{number}" in self._managed:
+                number += 1
+            name = f"session-{number}"
         if name in self._managed:
             raise InvalidInput(f"another session is already named {name!r} in this scope")
         return name, Managed(name, session)
@@ -356,6 +392,8 @@ class SessionCoordinator:
         before = {k: self.scope.state(k) if k in self.scope else None for k in watched}
         effects = self.scope.handle(event)
         if admit is not None and admit.key not in self._managed:
+            if admit.key.startswith("session-"):
+                self._names += 1
             self._managed[admit.key] = admit
             self._by_id[id(admit.session)] = admit.key
             self._owners[admit.session] = self
@@ -403,7 +441,7 @@ class SessionCoordinator:
         try:
             async with m.lane:
                 for effect in effects:
-                    await self.runner.run(m, effect)
+                    await self._run_effect(m, effect)
                     completed += 1
         except BaseException as exc:
             await uncancellable(self._undo_start(m, completed, exc))
@@ -463,17 +501,35 @@ class SessionCoordinator:
         await uncancellable(close())
 
     async def _run_best_effort(self, m: Managed, effects: tuple[fx.Effect, ...]) -> None:
-        """Run every effect even if one fails: a close never stops half-way. Failures go on the
-        span (while it is open) and into the session's error list."""
+        """Run every effect even if one fails: a close never stops half-way. A failed cleanup is
+        retried (they are idempotent); the export is not (a recording is exported at most once).
+        What still fails goes on the span (while it is open) and into the session's errors."""
         async with m.lane:
             for effect in effects:
-                try:
-                    await self.runner.run(m, effect)
-                except Exception as exc:
-                    name = type(effect).__name__
-                    logger.warning("session %r: %s failed: %r", m.key, name, exc)
-                    m.errors.append(f"{name}: {type(exc).__name__}: {exc}")
-                    telemetry.record_error(m.span, exc, name)
+                attempts = CLEANUP_ATTEMPTS if type(effect) in RETRIED else 1
+                for attempt in range(1, attempts + 1):
+                    try:
+                        await self._run_effect(m, effect)
+                        break
+                    except (Exception, asyncio.CancelledError) as exc:
+                        # the close itself is shielded: a cancellation here came from the effect
+                        if attempt < attempts:
+                            continue
+                        name = type(effect).__name__
+                        logger.warning("session %r: %s failed: %r", m.key, name, exc)
+                        m.errors.append(f"{name}: {type(exc).__name__}: {exc}")
+                        telemetry.record_error(m.span, exc, name)
+
+    async def _run_effect(self, m: Managed, effect: fx.Effect) -> None:
+        """One effect through its adapter, bounded by `effect_timeout` (in the caller's task, so
+        a cancellation reaches whatever the effect awaits)."""
+        try:
+            async with asyncio.timeout(self.effect_timeout):
+                await self.runner.run(m, effect)
+        except TimeoutError:
+            raise TimeoutError(
+                f"{type(effect).__name__} took longer than effect_timeout={self.effect_timeout:g}s"
+            ) from None
 
     def _primary_span(self) -> Span | None:
         holder = self.scope.holder
@@ -527,11 +583,15 @@ class SessionCoordinator:
         """Job shutdown, before livekit's session-end work and the room disconnect."""
         await self.aclose()
         if self.job is not None and agents.job_primary(self.job) is None:
-            # livekit's end-of-job report covers "the primary": give it the last one
+            # livekit's end-of-job report covers "the primary": show it the last one, closed
             agents.set_job_primary(self.job, self._last_primary)
 
+    async def _after_session_end(self) -> None:
+        if self.job is not None and agents.job_primary(self.job) is self._last_primary:
+            agents.set_job_primary(self.job, None)
 
-def _role(role: Role | str) -> Role:
+
+def _role(role: Role | str, key: str) -> Role:
     if isinstance(role, Role):
         return role
     if isinstance(role, str):
@@ -540,7 +600,9 @@ def _role(role: Role | str) -> Role:
         except ValueError:
             pass
     raise InvalidInput(
-        f"unknown role {role!r}: use 'auto', 'primary' or 'secondary' (or session_fsm.Role)."
+        f"session {key!r}: unknown role {role!r}; use 'auto', 'primary' or 'secondary' "
+        "(or session_fsm.Role).",
+        session=key,
     )
 
 

@@ -5,7 +5,7 @@ start is undone here, so the core's compensation only has whole effects to undo)
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 from livekit.agents import JobContext
 from opentelemetry.trace import Span
@@ -13,12 +13,18 @@ from opentelemetry.trace import Span
 from ..adapters import agents, telemetry
 from ..adapters.exporters import RecordingInfo, run_exporters
 from ..adapters.recorder import Recordings
-from ..adapters.room import RoomTopics
+from ..adapters.room import HOST_TOPIC, RoomTopics
 from ..fsm import effects as fx
 from ..fsm.errors import StartFailedError
 from ..fsm.states import Role
 from .aio import in_context, uncancellable
 from .managed import Managed
+
+
+class Executor(Protocol):
+    """What the coordinator runs effects with (the test kit wraps it to inject faults)."""
+
+    async def run(self, m: Managed, effect: fx.Effect) -> None: ...
 
 
 class EffectRunner:
@@ -124,9 +130,13 @@ class EffectRunner:
             await m.session.drain()
 
     async def close_session(self, m: Managed, effect: fx.CloseSession) -> None:
-        m.host = agents.take_host(m.session) or m.host
-        await m.session.aclose()
+        """Close the livekit session and whatever its start made that no effect adopted: the host
+        is kept aside for UnregisterHost only once RegisterHost has recorded it (after a start
+        that failed before that, livekit's own close removes it)."""
         topics = self._topics(m)
+        if topics is not None and topics.owner(HOST_TOPIC) == m.key:
+            m.host = agents.take_host(m.session) or m.host
+        await m.session.aclose()
         if topics is not None:
             topics.release(m.key)
 
