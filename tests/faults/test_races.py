@@ -123,17 +123,17 @@ async def test_a_close_never_cuts_a_drain_half_way(coordinator: SessionCoordinat
 async def test_cancelling_a_close_never_cuts_the_export(
     coordinator: SessionCoordinator,
 ) -> None:
-    exported = asyncio.Event()
-    release = asyncio.Event()
+    entered, release, exported = asyncio.Event(), asyncio.Event(), asyncio.Event()
 
     async def slow(info: object) -> None:
+        entered.set()
         await release.wait()
         exported.set()
 
     s = new_session()
     await coordinator.start(s, agent(), record=True, exporter=slow)  # type: ignore[arg-type]
     closing = asyncio.ensure_future(coordinator.close(s))
-    await asyncio.sleep(0.01)  # let the close reach the export
+    await entered.wait()  # the close has reached the export
     closing.cancel()
     release.set()
     with pytest.raises(asyncio.CancelledError):
