@@ -39,6 +39,22 @@ from opentelemetry.trace import Span
 
 TESTED_WITH = {"livekit-agents": "1.8.9", "livekit": "1.1.21"}
 
+# --------------------------------------------------------------------------- our own attributes
+# The library's per-object state (a job's or room's coordinator, a room's topic registry, the
+# coordinator that manages a session) hangs off the livekit object itself, so it lives exactly as
+# long as that object: a registry keyed by the object would keep it alive forever.
+
+_PREFIX = "_session_fsm_"
+
+
+def attached(obj: object, name: str) -> Any:
+    return getattr(obj, _PREFIX + name, None)
+
+
+def attach(obj: object, name: str, value: object) -> None:
+    setattr(obj, _PREFIX + name, value)
+
+
 # --------------------------------------------------------------------------- Room
 
 

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import weakref
-from typing import ClassVar
 
 import attrs
 from livekit import rtc
@@ -43,10 +41,6 @@ class TopicPlan:
 class RoomTopics:
     """One per Room (`RoomTopics.of(room)`), shared by every coordinator using that Room."""
 
-    _registry: ClassVar[weakref.WeakKeyDictionary[rtc.Room, RoomTopics]] = (
-        weakref.WeakKeyDictionary()
-    )
-
     def __init__(self, room: rtc.Room) -> None:
         self.room = room
         #: topic -> session key, for the topics sessions of this library own
@@ -54,9 +48,10 @@ class RoomTopics:
 
     @classmethod
     def of(cls, room: rtc.Room) -> RoomTopics:
-        topics = cls._registry.get(room)
+        topics: RoomTopics | None = agents.attached(room, "topics")
         if topics is None:
-            topics = cls._registry[room] = cls(room)
+            topics = cls(room)
+            agents.attach(room, "topics", topics)
         return topics
 
     # ------------------------------------------------------------------ reading the real table

@@ -37,15 +37,18 @@ from .events import (
 )
 from .states import OwnershipState, Role, SessionState
 from .table import (
+    CLOSE_PENDING,
     CLOSE_PENDING_FIRES_IN,
     GRANT_MOVE,
     GRANT_PLANS,
     MOVES,
+    PROMOTING,
     SCOPE_EVENT_MOVES,
     TABLE,
-    Flag,
+    WAITING,
+    Compiled,
     Move,
-    Row,
+    StateRows,
     Table,
     flag_names,
 )
@@ -71,27 +74,25 @@ class SessionRecord:
     record: bool = False
     host: bool = False
     exporter: bool = False
-    flags: Flag = Flag.NONE
+    #: `table.Flag` bits, kept as a plain int (see `table.WAITING`...).
+    flags: int = 0
     #: The effects of the start under way, for compensation.
     plan: tuple[fx.Effect, ...] = ()
+    #: Plans already built for this session's options, by compiled row (effects are values).
+    cache: dict[Compiled, tuple[fx.Effect, ...]] | None = None
+    #: The rows of the current state by event class (kept in step with `state`).
+    rows: StateRows = attrs.field(factory=dict, repr=False)
 
     def snapshot(self) -> SessionSnapshot:
-        return (
-            self.state,
-            self.role,
-            self.record,
-            self.host,
-            self.exporter,
-            int(self.flags),
-            self.plan,
-        )
+        return (self.state, self.role, self.record, self.host, self.exporter, self.flags, self.plan)
 
 
 class Scope:
     """The coupled session and ownership machines of one ownership scope."""
 
     __slots__ = (
-        "_index",
+        "_created",
+        "_rows",
         "_sessions",
         "foreign",
         "holder",
@@ -105,7 +106,8 @@ class Scope:
         #: What `record=None` means for a primary (the job's `enable_recording`).
         self.record_default = record_default
         self.table = table
-        self._index = table.index
+        self._rows = table.by_state
+        self._created = table.by_state[SessionState.CREATED]
         self.ownership = _VACANT
         #: The key of the session that claimed or holds the scope (or the foreign holder's name).
         self.holder: str | None = None
@@ -152,7 +154,7 @@ class Scope:
         if not isinstance(key, str):
             raise TypeError(f"session keys are str, got {type(key).__name__}")
         if key not in self._sessions:
-            self._sessions[key] = SessionRecord(key)
+            self._sessions[key] = SessionRecord(key, rows=self._created)
 
     def forget(self, key: SessionKey) -> None:
         """Drop a session that holds nothing (created or closed), e.g. a participant who left."""
@@ -170,31 +172,78 @@ class Scope:
     def handle(self, event: Event) -> tuple[fx.Effect, ...]:
         """Apply one event; return the effects to run, in order. Raises (state unchanged) when
         the event is refused or not accepted in the current state."""
-        if type(event) not in _EVENT_TYPES:
+        kind = type(event)
+        if kind not in _SESSION_EVENT_TYPES:
+            if kind in _SCOPE_EVENT_TYPES:
+                return self._handle_scope_event(event)  # type: ignore[arg-type]
             raise TypeError(f"Scope.handle takes a core event (Start, Close...), got {event!r}")
-        if isinstance(event, (ForeignHold, ForeignRelease)):
-            return self._handle_scope_event(event)
-        s = self._sessions.get(event.session)
+        ev: SessionEvent = event  # type: ignore[assignment]  # narrowed by the kind check
+        s = self._sessions.get(ev.session)
+        new = s is None
         if s is None:
-            if type(event) is not Start:
+            if kind is not Start:
                 raise InvalidTransition(
-                    f"{event_name(type(event))} for session {event.session!r}, which this scope "
-                    "does not know; start it first.",
-                    session=event.session,
+                    f"{event_name(kind)} for session {ev.session!r}, which this scope does not "
+                    "know; start it first.",
+                    session=ev.session,
                 )
-            s = SessionRecord(event.session)
-            row = self._select(s, event)
-            if row.refuse is not None:  # refused: the scope does not even learn the name
-                raise row.refuse(self, s, event)
+            s = SessionRecord(ev.session, rows=self._created)
+        # select: the first row of this state and event whose guard holds (the hot loop)
+        rows = s.rows.get(kind)
+        if rows is None or kind is StartFailed:
+            row = self._select(s, ev)  # the checks, and the error when nothing matches
+        else:
+            for row in rows:
+                if row.always or row.guard(self, s, ev):
+                    break
+            else:
+                row = self._select(s, ev)
+        if row.refuse is not None:  # refused: state unchanged (a new name is not even kept)
+            raise row.refuse(self, s, ev)
+        if new:
             self._sessions[s.key] = s
-            return self._apply(row, s, event)
-        row = self._select(s, event)
-        if row.refuse is not None:
-            raise row.refuse(self, s, event)
-        return self._apply(row, s, event)
+        # apply
+        if row.role is not None:
+            self._resolve(s, row.role, ev)
+        plan: tuple[fx.Effect, ...] = ()
+        if row.plan is not None:
+            cache = s.cache
+            cached = cache.get(row) if cache is not None and row.cacheable else None
+            if cached is not None:
+                plan = cached
+            else:
+                plan = row.plan(self, s, ev)
+                if row.cacheable:
+                    if cache is None:
+                        cache = s.cache = {}
+                    cache[row] = plan
+        target = row.target
+        if target is _STARTING:  # special case 3: remember the start (a wait has none)
+            if row.source is not _STARTING:
+                s.plan = () if row.sets & WAITING else plan
+        elif row.source is _STARTING:
+            s.plan = ()
+        if row.sets or row.clears:
+            flags = (s.flags | row.sets) & ~row.clears
+            if (flags ^ s.flags) & WAITING:
+                self.waiter = s.key if flags & WAITING else None
+            s.flags = flags
+        assert target is not None
+        s.state, s.rows = target, row.next_rows
+        if target is _CLOSED:
+            s.role, s.flags, s.plan = None, 0, ()
+            if s.record or s.host or s.exporter:
+                s.record = s.host = s.exporter = False
+                s.cache = None
+        if row.move is not None:
+            plan += self._move(row.move, s.key)
+        if s.flags & CLOSE_PENDING and target in CLOSE_PENDING_FIRES_IN:
+            s.flags &= ~CLOSE_PENDING  # special case 2: the pending close fires now
+            plan += self.handle(Close(s.key))
+        return plan
 
-    def _select(self, s: SessionRecord, event: SessionEvent) -> Row:
-        rows = self._index.get((s.state, type(event)))
+    def _select(self, s: SessionRecord, event: SessionEvent) -> Compiled:
+        rows = s.rows.get(type(event))
         if rows is not None:
             if type(event) is StartFailed and not 0 <= event.completed <= len(s.plan):
                 raise InvalidTransition(
@@ -203,7 +252,7 @@ class Scope:
                     session=s.key,
                 )
             for row in rows:
-                if row.guard(self, s, event):
+                if row.always or row.guard(self, s, event):
                     return row
         raise InvalidTransition(
             f"session {s.key!r} is {self._describe(s)}; it does not accept "
@@ -211,45 +260,23 @@ class Scope:
             session=s.key,
         )
 
-    def _apply(self, row: Row, s: SessionRecord, event: SessionEvent) -> tuple[fx.Effect, ...]:
-        if row.role is not None:
-            self._resolve(s, row.role, event)
-        plan = row.plan(self, s, event) if row.plan is not None else ()
-        if row.target is _STARTING:  # special case 3: remember the start (a wait has none)
-            if row.source is not _STARTING:
-                s.plan = () if row.sets & Flag.WAITING else plan
-        elif row.source is _STARTING:
-            s.plan = ()
-        if row.sets or row.clears:
-            self._set_flags(s, (s.flags | row.sets) & ~row.clears)
-        assert row.target is not None
-        s.state = row.target
-        if row.target is _CLOSED:
-            s.role, s.flags, s.plan = None, Flag.NONE, ()
-            s.record = s.host = s.exporter = False
-        if row.move is not None:
-            plan += self._move(row.move, s.key)
-        if s.flags & Flag.CLOSE_PENDING and s.state in CLOSE_PENDING_FIRES_IN:
-            self._set_flags(s, s.flags & ~Flag.CLOSE_PENDING)  # special case 2: close pending
-            plan += self._apply(self._select(s, Close(s.key)), s, Close(s.key))
-        return plan
-
     def _resolve(self, s: SessionRecord, role: Role, event: SessionEvent) -> None:
-        s.role = role
         if type(event) is Start:
             primary = role is Role.PRIMARY
-            s.record = primary and self.resolve_record(event.record)
-            s.host = primary and event.host is not False
-            s.exporter = primary and event.exporter
+            record = primary and self.resolve_record(event.record)
+            host = primary and event.host is not False
+            exporter = primary and event.exporter
         else:  # a promotion hosts but cannot record; a failed one goes back to secondary
-            s.host = role is Role.PRIMARY
-            s.record = s.exporter = False
+            host, record, exporter = role is Role.PRIMARY, False, False
+        s.role = role
+        if s.record is not record or s.host is not host or s.exporter is not exporter:
+            s.record, s.host, s.exporter = record, host, exporter
+            s.cache = None  # plans depend on these options (and the key), not on the role
 
-    def _set_flags(self, s: SessionRecord, flags: Flag) -> None:
-        if flags & Flag.WAITING and not s.flags & Flag.WAITING:
-            self.waiter = s.key
-        elif s.flags & Flag.WAITING and not flags & Flag.WAITING:
-            self.waiter = None
+    def _set_flags(self, s: SessionRecord, flags: int) -> None:
+        """Flags outside a row (the grant): the waiter follows the WAITING bit."""
+        if (flags ^ s.flags) & WAITING:
+            self.waiter = s.key if flags & WAITING else None
         s.flags = flags
 
     def _move(self, move: Move, key: str, foreign: bool = False) -> tuple[fx.Effect, ...]:
@@ -268,8 +295,8 @@ class Scope:
     def _grant(self, key: SessionKey) -> tuple[fx.Effect, ...]:
         """Special case 1: the vacant scope goes to the waiting start."""
         w = self._sessions[key]
-        promotion = bool(w.flags & Flag.PROMOTING)
-        self._set_flags(w, w.flags & ~Flag.WAITING)
+        promotion = bool(w.flags & PROMOTING)
+        self._set_flags(w, w.flags & ~WAITING)
         self._move(GRANT_MOVE, key)
         w.plan = GRANT_PLANS[promotion](self, w, Start(key))
         return w.plan
@@ -309,7 +336,7 @@ class Scope:
         self._sessions = {}
         for key, (state, role, record, host, exporter, flags, plan) in sessions:
             self._sessions[key] = SessionRecord(
-                key, state, role, record, host, exporter, Flag(flags), plan
+                key, state, role, record, host, exporter, flags, plan, None, self._rows[state]
             )
 
     def summary(self) -> dict[str, Any]:
@@ -319,7 +346,8 @@ class Scope:
         }
 
 
-_EVENT_TYPES = frozenset((*SESSION_EVENTS, *SCOPE_EVENTS))
+_SESSION_EVENT_TYPES = frozenset(SESSION_EVENTS)
+_SCOPE_EVENT_TYPES = frozenset(SCOPE_EVENTS)
 
 _HINTS = {
     SessionState.CREATED: "Start it first.",

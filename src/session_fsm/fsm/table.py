@@ -58,9 +58,20 @@ class Flag(enum.IntFlag):
     RETRACTING = 16
 
 
-def flag_names(flags: Flag) -> list[str]:
+# The same bits as plain ints: IntFlag arithmetic goes through the enum machinery (microseconds),
+# and the guards and the machine's step run millions of times in the explorer.
+WAITING, PROMOTING, CLOSE_PENDING, CLOSING, RETRACTING = (
+    int(Flag.WAITING),
+    int(Flag.PROMOTING),
+    int(Flag.CLOSE_PENDING),
+    int(Flag.CLOSING),
+    int(Flag.RETRACTING),
+)
+
+
+def flag_names(flags: int) -> list[str]:
     """The names of the bits set in `flags`, for messages and docs."""
-    return [(f.name or "").lower() for f in Flag if f and flags & f]
+    return [(f.name or "").lower() for f in Flag if f and flags & int(f)]
 
 
 class Move(enum.Enum):
@@ -130,10 +141,6 @@ def always(scope: Scope, s: SessionRecord, e: SessionEvent) -> bool:
     return True
 
 
-def _wants_primary(e: SessionEvent) -> bool:
-    return not isinstance(e, Start) or e.role is not Role.SECONDARY
-
-
 def _scope_taken(scope: Scope) -> bool:
     """Claimed or held, or releasing with a start already waiting to take over: a waiting start
     has reserved the scope, so at most one start ever waits."""
@@ -142,27 +149,32 @@ def _scope_taken(scope: Scope) -> bool:
 
 
 def secondary_with_primary_features(scope: Scope, s: SessionRecord, e: SessionEvent) -> bool:
-    assert isinstance(e, Start)
+    if type(e) is not Start:
+        return False
     secondary = e.role is Role.SECONDARY or (e.role is Role.AUTO and _scope_taken(scope))
     return secondary and (e.record is True or e.host is True or e.exporter)
 
 
 def primary_taken(scope: Scope, s: SessionRecord, e: SessionEvent) -> bool:
-    assert isinstance(e, Start)
+    if type(e) is not Start:
+        return False
     return e.role is Role.PRIMARY and _scope_taken(scope)
 
 
 def exporter_without_recording(scope: Scope, s: SessionRecord, e: SessionEvent) -> bool:
-    assert isinstance(e, Start)
+    if type(e) is not Start:
+        return False
     return e.exporter and not scope.resolve_record(e.record)
 
 
 def wants_primary_and_vacant(scope: Scope, s: SessionRecord, e: SessionEvent) -> bool:
-    return _wants_primary(e) and scope.ownership is VACANT
+    return scope.ownership is VACANT and (type(e) is not Start or e.role is not Role.SECONDARY)
 
 
 def wants_primary_and_releasing(scope: Scope, s: SessionRecord, e: SessionEvent) -> bool:
-    return _wants_primary(e) and scope.ownership is RELEASING and scope.waiter is None
+    if scope.ownership is not RELEASING or scope.waiter is not None:
+        return False
+    return type(e) is not Start or e.role is not Role.SECONDARY
 
 
 def scope_taken(scope: Scope, s: SessionRecord, e: SessionEvent) -> bool:
@@ -170,35 +182,35 @@ def scope_taken(scope: Scope, s: SessionRecord, e: SessionEvent) -> bool:
 
 
 def waiting(scope: Scope, s: SessionRecord, e: SessionEvent) -> bool:
-    return bool(s.flags & Flag.WAITING)
+    return bool(s.flags & WAITING)
 
 
 def waiting_promotion(scope: Scope, s: SessionRecord, e: SessionEvent) -> bool:
-    return s.flags & (Flag.WAITING | Flag.PROMOTING) == Flag.WAITING | Flag.PROMOTING
+    return s.flags & (WAITING | PROMOTING) == WAITING | PROMOTING
 
 
 def claimed_start(scope: Scope, s: SessionRecord, e: SessionEvent) -> bool:
-    return s.role is Role.PRIMARY and not s.flags & (Flag.WAITING | Flag.RETRACTING)
+    return s.role is Role.PRIMARY and not s.flags & (WAITING | RETRACTING)
 
 
 def secondary_start(scope: Scope, s: SessionRecord, e: SessionEvent) -> bool:
-    return s.role is Role.SECONDARY and not s.flags & (Flag.WAITING | Flag.RETRACTING)
+    return s.role is Role.SECONDARY and not s.flags & (WAITING | RETRACTING)
 
 
 def retracting_promotion(scope: Scope, s: SessionRecord, e: SessionEvent) -> bool:
-    return s.flags & (Flag.RETRACTING | Flag.PROMOTING) == Flag.RETRACTING | Flag.PROMOTING
+    return s.flags & (RETRACTING | PROMOTING) == RETRACTING | PROMOTING
 
 
 def retracting_claim(scope: Scope, s: SessionRecord, e: SessionEvent) -> bool:
-    return bool(s.flags & Flag.RETRACTING) and scope.is_holder(s.key)
+    return bool(s.flags & RETRACTING) and scope.is_holder(s.key)
 
 
 def retracting(scope: Scope, s: SessionRecord, e: SessionEvent) -> bool:
-    return bool(s.flags & Flag.RETRACTING)
+    return bool(s.flags & RETRACTING)
 
 
 def closing(scope: Scope, s: SessionRecord, e: SessionEvent) -> bool:
-    return bool(s.flags & Flag.CLOSING)
+    return bool(s.flags & CLOSING)
 
 
 def holder(scope: Scope, s: SessionRecord, e: SessionEvent) -> bool:
@@ -206,7 +218,7 @@ def holder(scope: Scope, s: SessionRecord, e: SessionEvent) -> bool:
 
 
 def closing_holder(scope: Scope, s: SessionRecord, e: SessionEvent) -> bool:
-    return bool(s.flags & Flag.CLOSING) and scope.is_holder(s.key)
+    return bool(s.flags & CLOSING) and scope.is_holder(s.key)
 
 
 def scope_vacant(scope: Scope, s: SessionRecord, e: SessionEvent) -> bool:
@@ -432,30 +444,62 @@ GRANT_PLANS: dict[bool, Plan] = {True: plan_promotion, False: plan_primary_start
 #: The event that fires by itself once a session with CLOSE_PENDING lands in one of these states.
 CLOSE_PENDING_FIRES_IN = frozenset({PRIMARY, SECONDARY})
 
-ALL_SESSION_EVENTS: tuple[type[SessionEvent], ...] = (
-    Start,
-    Started,
-    StartFailed,
-    Drain,
-    Close,
-    Closed,
-    Promote,
-)
+
+class Compiled:
+    """A row in the form the machine's step reads: flag masks as ints, the `always` guard and
+    whether the plan may be cached decided once, when the table is built."""
+
+    __slots__ = (
+        "always", "cacheable", "clears", "guard", "move", "next_rows", "plan", "refuse", "role",
+        "row", "sets", "source", "target",
+    )  # fmt: skip
+
+    def __init__(self, row: Row) -> None:
+        self.row = row
+        self.source = row.source
+        self.guard = row.guard
+        self.always = row.guard is always
+        self.refuse = row.refuse
+        self.target = row.target
+        self.role = row.role
+        self.move = row.move
+        self.plan = row.plan
+        self.sets = int(row.sets)
+        self.clears = int(row.clears)
+        #: Plans are values of the session's options, except the undoing of a given start.
+        self.cacheable = row.plan is not None and row.plan is not plan_compensation
+        #: The target state's rows by event class, set when the table is built: the step never
+        #: hashes a state (an Enum hashes in Python, a class in C).
+        self.next_rows: StateRows = {}
+
+
+StateRows = dict[type[SessionEvent], tuple["Compiled", ...]]
 
 
 @attrs.frozen
 class Table:
-    """The rows, indexed by (state, event class) for the machine's one-lookup step."""
+    """The rows, and the same rows compiled and indexed, per state, by event class for the
+    machine's one-lookup step."""
 
     rows: tuple[Row, ...] = ROWS
-    index: dict[tuple[SessionState, type[SessionEvent]], tuple[Row, ...]] = attrs.field(init=False)
+    by_state: dict[SessionState, StateRows] = attrs.field(init=False)
 
-    @index.default
-    def _index(self) -> dict[tuple[SessionState, type[SessionEvent]], tuple[Row, ...]]:
-        index: dict[tuple[SessionState, type[SessionEvent]], list[Row]] = {}
-        for row in self.rows:
-            index.setdefault((row.source, row.event), []).append(row)
-        return {key: tuple(rows) for key, rows in index.items()}
+    @by_state.default
+    def _by_state(self) -> dict[SessionState, StateRows]:
+        cells: dict[SessionState, dict[type[SessionEvent], list[Compiled]]] = {
+            state: {} for state in SessionState
+        }
+        compiled = [Compiled(row) for row in self.rows]
+        for c in compiled:
+            cells[c.source].setdefault(c.row.event, []).append(c)
+        by_state = {
+            state: {event: tuple(rows) for event, rows in events.items()}
+            for state, events in cells.items()
+        }
+        for c in compiled:
+            if c.target is not None:
+                c.next_rows = by_state[c.target]
+        return by_state
 
     def replace(self, old: Row, new: Row | None) -> Table:
         """A copy with one row swapped (or dropped): how mutation tests break the machine."""

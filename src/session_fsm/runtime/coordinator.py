@@ -12,10 +12,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 from livekit import rtc
 from livekit.agents import Agent, AgentSession, JobContext
@@ -48,9 +47,9 @@ from ..fsm.events import (
 from ..fsm.invariants import check
 from ..fsm.machine import Scope
 from ..fsm.states import OwnershipState, Role, SessionState
-from ..fsm.table import TABLE, Flag, Table
+from ..fsm.table import CLOSING, TABLE, Table
 from .aio import uncancellable
-from .effects import EffectRunner, Executor
+from .effects import AWAITING, EffectRunner, Executor
 from .managed import Managed
 from .observe import RealObservation
 
@@ -74,13 +73,6 @@ RETRIED: frozenset[type[fx.Effect]] = frozenset(
 
 class SessionCoordinator:
     """Starts, drains, closes and promotes `AgentSession`s of one scope, through the core."""
-
-    _scopes: ClassVar[weakref.WeakKeyDictionary[Any, SessionCoordinator]] = (
-        weakref.WeakKeyDictionary()
-    )
-    _owners: ClassVar[weakref.WeakKeyDictionary[AgentSession[Any], SessionCoordinator]] = (
-        weakref.WeakKeyDictionary()
-    )
 
     def __init__(
         self,
@@ -118,6 +110,8 @@ class SessionCoordinator:
         self._by_id: dict[int, str] = {}
         self._names = 0
         self._tasks: set[asyncio.Task[Any]] = set()
+        #: the (at most one) session waiting for the scope: its grant is resolved by `_feed`
+        self._awaiting_grant: set[Managed] = set()
         self._last_primary: AgentSession[Any] | None = None
         self.runner: Executor = EffectRunner(
             job=job, export_timeout=float(export_timeout), primary_span=self._primary_span
@@ -133,19 +127,22 @@ class SessionCoordinator:
         """The coordinator of this job (the same one every time it is asked for)."""
         if not isinstance(ctx, JobContext):
             raise TypeError(f"for_job takes a livekit JobContext, got {type(ctx).__name__}")
-        found = cls._scopes.get(ctx)
-        if found is None:
-            found = cls._scopes[ctx] = cls(job=ctx, **options)
-        return found
+        return cls._of(ctx, job=ctx, **options)
 
     @classmethod
     def for_room(cls, room: rtc.Room, **options: Any) -> SessionCoordinator:
         """The coordinator of this Room, for sessions started without a job."""
         if not isinstance(room, rtc.Room):
             raise TypeError(f"for_room takes a livekit rtc.Room, got {type(room).__name__}")
-        found = cls._scopes.get(room)
+        return cls._of(room, room=room, **options)
+
+    @classmethod
+    def _of(cls, scope: JobContext | rtc.Room, **options: Any) -> SessionCoordinator:
+        """One coordinator per scope object, kept on the object (it lives as long as it does)."""
+        found: SessionCoordinator | None = agents.attached(scope, "coordinator")
         if found is None:
-            found = cls._scopes[room] = cls(room=room, **options)
+            found = cls(**options)
+            agents.attach(scope, "coordinator", found)
         return found
 
     # ------------------------------------------------------------------ queries
@@ -336,7 +333,10 @@ class SessionCoordinator:
         self.scope.forget(key)
         m = self._managed.pop(key)
         del self._by_id[id(m.session)]
-        self._owners.pop(m.session, None)
+        agents.attach(m.session, "coordinator", None)
+        if m.on_close is not None:
+            m.session.off("close", m.on_close)
+            m.on_close = None
 
     # ------------------------------------------------------------------ the machinery
 
@@ -352,7 +352,7 @@ class SessionCoordinator:
             raise TypeError(f"expected a livekit AgentSession, got {type(session).__name__}")
         key = self._by_id.get(id(session))
         if key is None:
-            other = self._owners.get(session)
+            other = agents.attached(session, "coordinator")
             where = "another coordinator (another job or room)" if other else "no coordinator"
             raise InvalidInput(
                 f"this AgentSession is managed by {where}; start it with this coordinator "
@@ -364,7 +364,7 @@ class SessionCoordinator:
         """The session's key and record; a new session is only kept once its start is accepted."""
         if not isinstance(session, AgentSession):
             raise TypeError(f"expected a livekit AgentSession, got {type(session).__name__}")
-        owner = self._owners.get(session)
+        owner = agents.attached(session, "coordinator")
         if owner is not None and owner is not self:
             raise InvalidInput(
                 "this AgentSession is managed by another coordinator (another job or room); "
@@ -396,7 +396,7 @@ class SessionCoordinator:
                 self._names += 1
             self._managed[admit.key] = admit
             self._by_id[id(admit.session)] = admit.key
-            self._owners[admit.session] = self
+            agents.attach(admit.session, "coordinator", self)
         own: list[fx.Effect] = []
         granted: dict[str, list[fx.Effect]] = {}
         for effect in effects:
@@ -406,12 +406,13 @@ class SessionCoordinator:
                 granted.setdefault(effect.session, []).append(effect)
         for key in set(watched) | set(granted):
             self._note_state(key, before.get(key))
-        for m in self._managed.values():
-            if m.grant is not None and not m.grant.done():
-                if m.key in granted:
-                    m.grant.set_result(tuple(granted[m.key]))
-                elif self.scope.waiter != m.key:
-                    m.grant.set_result(None)
+        for m in list(self._awaiting_grant):
+            if m.grant is None or m.grant.done():
+                self._awaiting_grant.discard(m)
+            elif m.key in granted:
+                m.grant.set_result(tuple(granted[m.key]))
+            elif self.scope.waiter != m.key:
+                m.grant.set_result(None)
         if self.scope.holder is not None and not self.scope.foreign:
             self._last_primary = self._managed[self.scope.holder].session
         return tuple(own)
@@ -460,6 +461,7 @@ class SessionCoordinator:
 
     async def _wait_for_grant(self, m: Managed, timeout: float) -> tuple[fx.Effect, ...] | None:
         grant = m.grant = asyncio.get_running_loop().create_future()
+        self._awaiting_grant.add(m)
         try:
             return await asyncio.wait_for(asyncio.shield(grant), timeout)
         except TimeoutError:
@@ -481,6 +483,7 @@ class SessionCoordinator:
             raise
         finally:
             m.grant = None
+            self._awaiting_grant.discard(m)
 
     async def _undo_start(self, m: Managed, completed: int, error: BaseException | None) -> None:
         if error is not None and not isinstance(error, asyncio.CancelledError):
@@ -521,8 +524,11 @@ class SessionCoordinator:
                         telemetry.record_error(m.span, exc, name)
 
     async def _run_effect(self, m: Managed, effect: fx.Effect) -> None:
-        """One effect through its adapter, bounded by `effect_timeout` (in the caller's task, so
-        a cancellation reaches whatever the effect awaits)."""
+        """One effect through its adapter; one that awaits is bounded by `effect_timeout` (in the
+        caller's task, so a cancellation reaches whatever the effect awaits)."""
+        if type(effect) not in AWAITING:
+            await self.runner.run(m, effect)
+            return
         try:
             async with asyncio.timeout(self.effect_timeout):
                 await self.runner.run(m, effect)
@@ -555,18 +561,18 @@ class SessionCoordinator:
 
     def _listen(self, m: Managed) -> None:
         """Drive the machine to closed when the session closes itself (error, shutdown()...)."""
-        if m.listening:
+        if m.on_close is not None:
             return
-        m.listening = True
 
         def on_close(event: CloseEvent) -> None:
             if m.key not in self.scope:
                 return
             record = self.scope.session(m.key)
             running = (SessionState.PRIMARY, SessionState.SECONDARY, SessionState.DRAINING)
-            if record.state in running and not record.flags & Flag.CLOSING:
+            if record.state in running and not record.flags & CLOSING:
                 self._spawn(self._closed_by_livekit(m, event))
 
+        m.on_close = on_close
         m.session.on("close", on_close)
 
     async def _closed_by_livekit(self, m: Managed, event: CloseEvent) -> None:

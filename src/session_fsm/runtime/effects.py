@@ -20,6 +20,20 @@ from ..fsm.states import Role
 from .aio import in_context, uncancellable
 from .managed import Managed
 
+#: The effects that await livekit (or an exporter): the only ones that can hang, so the only ones
+#: the coordinator bounds by `effect_timeout`. The others are synchronous writes.
+AWAITING: frozenset[type[fx.Effect]] = frozenset(
+    {
+        fx.StartSession,
+        fx.CloseSession,
+        fx.DrainSession,
+        fx.StopRecording,
+        fx.ExportRecording,
+        fx.RegisterHost,
+        fx.UnregisterHost,
+    }
+)
+
 
 class Executor(Protocol):
     """What the coordinator runs effects with (the test kit wraps it to inject faults)."""

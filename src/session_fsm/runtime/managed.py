@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -44,4 +45,5 @@ class Managed:
     exports: dict[Path, list[ExportOutcome]] = attrs.Factory(dict)
     denied_topics: dict[str, str] = attrs.Factory(dict)
     errors: list[str] = attrs.Factory(list)
-    listening: bool = False
+    #: Our listener on the session's `close` event (removed when the session is forgotten).
+    on_close: Callable[[Any], None] | None = None

@@ -1,8 +1,39 @@
-"""Testing kit: hypothesis machines and strategies built from the core table.
+"""Testing kit: property-test your own agent code against the lifecycle's invariants.
+
+- `LifecycleMachine` (`session_fsm.testing.lifecycle`): subclass it to drive your entrypoint
+  through random lifecycles, with faults, on the real livekit objects.
+- `core_machine`: the same idea on the pure core.
+- strategies: `events`, `start_events`, `scenarios`.
+- real objects offline: `offline_room`, `offline_job`, `join`, `leave`, `run_job_shutdown`,
+  `in_memory_spans`; checks: `real_violations`; cuts: `cancel_at`; faults: `inject`, `Fault`.
+- a pytest plugin (installed with the package): fixtures `offline_room`, `offline_job`,
+  `coordinator`, `span_exporter`, `session_scope`.
 
 Needs the `testing` extra (`pip install livekit-session-fsm[testing]`).
 """
 
-from .core_machine import core_machine, start_events
+from .cancel import cancel_at
+from .checks import real_violations
+from .core_machine import core_machine
+from .faults import Fault, inject
+from .lifecycle import LifecycleMachine
+from .offline import in_memory_spans, join, leave, offline_job, offline_room, run_job_shutdown
+from .strategies import events, scenarios, start_events
 
-__all__ = ["core_machine", "start_events"]
+__all__ = [
+    "Fault",
+    "LifecycleMachine",
+    "cancel_at",
+    "core_machine",
+    "events",
+    "in_memory_spans",
+    "inject",
+    "join",
+    "leave",
+    "offline_job",
+    "offline_room",
+    "real_violations",
+    "run_job_shutdown",
+    "scenarios",
+    "start_events",
+]

@@ -18,20 +18,8 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 
 from ..fsm.events import SessionEvent, Start, event_name
 from ..fsm.explorer import Explorer, State, Step
-from ..fsm.states import Role
 from ..fsm.table import TABLE, Table
-
-
-def start_events(key: str) -> st.SearchStrategy[Start]:
-    """Every shape of start: any role, record, host and exporter."""
-    return st.builds(
-        Start,
-        session=st.just(key),
-        role=st.sampled_from(Role),
-        record=st.sampled_from([None, True, False]),
-        host=st.sampled_from([None, True, False]),
-        exporter=st.booleans(),
-    )
+from .strategies import start_events
 
 
 def core_machine(

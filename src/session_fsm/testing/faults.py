@@ -15,7 +15,7 @@ import attrs
 
 from ..fsm import effects as fx
 from ..runtime.coordinator import SessionCoordinator
-from ..runtime.effects import Executor
+from ..runtime.effects import AWAITING, Executor
 from ..runtime.managed import Managed
 
 
@@ -48,6 +48,8 @@ class FaultyExecutor:
             fault = Fault.NONE
         else:
             fault = self.decide(effect)
+        if fault is Fault.HANG and type(effect) not in AWAITING:
+            fault = Fault.RAISE  # a synchronous effect cannot hang; it can fail
         if fault is not Fault.NONE:
             self._failed.add(effect)
         if fault is not Fault.NONE:

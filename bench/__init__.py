@@ -1,0 +1,1 @@
+"""`make bench`: the performance figures, each with its anchor measured in the same run."""

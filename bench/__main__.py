@@ -1,0 +1,160 @@
+"""Run every benchmark, print the table, write bench/results.json and bench/scaling.png, and
+regenerate the README's performance section from the results."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from . import core, live
+
+HERE = Path(__file__).parent
+README = HERE.parent / "README.md"
+BEGIN, END = "<!-- generated:performance (make bench) -->", "<!-- /generated:performance -->"
+
+
+def figures(r: dict[str, Any]) -> list[tuple[str, str, str, str, bool]]:
+    """(figure, measured, anchor, ratio, holds) rows, from the results."""
+    s, sc, bulk, mem = r["step"], r["scaling"], r["bulk"], r["memory"]
+    flat = sc["core_cycle_ns"][-1] / sc["core_cycle_ns"][0]
+    n4 = next(e for e in r["explorer"] if e["sessions"] == 4)
+    rows = [
+        (
+            "core step (handle -> effects)",
+            f"{s['core_ns']:.0f} ns",
+            f"dict table {s['dict_ns']:.0f} ns",
+            f"{s['core_ns'] / s['dict_ns']:.1f}x (target <= 10x)",
+            s["core_ns"] <= 10 * s["dict_ns"],
+        ),
+        (
+            "core step vs transitions trigger",
+            f"{s['core_ns']:.0f} ns",
+            f"transitions {s['transitions_ns']:.0f} ns",
+            f"{s['transitions_ns'] / s['core_ns']:.1f}x faster (target >= 10x)",
+            s["transitions_ns"] >= 10 * s["core_ns"],
+        ),
+        (
+            "start+close per op, 50,000 vs 10 sessions",
+            f"{sc['core_cycle_ns'][-1]:.0f} ns",
+            f"at 10: {sc['core_cycle_ns'][0]:.0f} ns",
+            f"{flat:.2f}x (target <= 1.3x)",
+            flat <= 1.3,
+        ),
+        (
+            "add + remove 50,000 sessions",
+            f"{bulk['core_s']:.3f} s",
+            f"transitions {bulk['transitions_s']:.1f} s",
+            f"{bulk['transitions_s'] / bulk['core_s']:.0f}x faster (target well under 1 s)",
+            bulk["core_s"] < 0.5,
+        ),
+        (
+            "memory per session at 50,000",
+            f"{mem['core_bytes']:.0f} B",
+            f"transitions {mem['transitions_bytes']:.0f} B/model",
+            f"{mem['transitions_bytes'] / mem['core_bytes']:.1f}x less (target <= 1 KB)",
+            mem["core_bytes"] <= 1024,
+        ),
+        (
+            "explorer, 4 sessions exhaustive",
+            f"{n4['seconds']:.1f} s, {n4['states']} states",
+            "target < 60 s",
+            f"{n4['states_per_s']:.0f} states/s",
+            n4["seconds"] < 60 and n4["violations"] == 0,
+        ),
+        (
+            "coordinator start+close (real AgentSession)",
+            f"{r['overhead']['coordinator_ms']:.2f} ms",
+            f"bare livekit {r['overhead']['bare_ms']:.2f} ms",
+            f"{r['overhead']['ratio']:.3f}x (target <= 1.05x)",
+            r["overhead"]["ratio"] <= 1.05,
+        ),
+        (
+            "release -> grant of a waiting start",
+            f"{r['release']['release_to_grant_passes']} loop passes",
+            "target: the same pass (0)",
+            f"waiter runs {r['release']['grant_to_waiter_running_passes']} passes later",
+            r["release"]["release_to_grant_passes"] == 0,
+        ),
+    ]
+    return rows
+
+
+def table(rows: list[tuple[str, str, str, str, bool]]) -> str:
+    lines = ["| figure | measured | anchor (same run) | ratio | holds |", "|---|---|---|---|---|"]
+    for name, measured, anchor, ratio, holds in rows:
+        lines.append(f"| {name} | {measured} | {anchor} | {ratio} | {'yes' if holds else 'NO'} |")
+    return "\n".join(lines)
+
+
+def explorer_table(r: dict[str, Any]) -> str:
+    lines = ["| sessions | states | transitions | seconds | states/s |", "|---|---|---|---|---|"]
+    for e in r["explorer"]:
+        note = "" if e["complete"] else " (capped)"
+        lines.append(
+            f"| {e['sessions']} | {e['states']}{note} | {e['transitions']} | "
+            f"{e['seconds']:.1f} | {e['states_per_s']:.0f} |"
+        )
+    return "\n".join(lines)
+
+
+def plot(r: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    sc = r["scaling"]
+    fig, ax = plt.subplots(figsize=(8, 5))
+    ax.plot(sc["sizes"], sc["core_cycle_ns"], "o-", label="core: start+close step")
+    ax.plot(sc["sizes"], sc["core_add_remove_ns"], "s-", label="core: add/remove a session")
+    ax.plot(sc["sizes"], sc["transitions_trigger_ns"], "o--", label="transitions: trigger")
+    ax.plot(sc["sizes"], sc["transitions_add_remove_ns"], "s--", label="transitions: add/remove")
+    ax.axhline(r["step"]["dict_ns"], color="grey", linestyle=":", label="dict-table step")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("sessions in the scope")
+    ax.set_ylabel("ns per operation")
+    ax.set_title("Cost per operation against the number of sessions")
+    ax.legend()
+    ax.grid(True, which="both", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def update_readme(text: str) -> None:
+    readme = README.read_text()
+    if BEGIN in readme and END in readme:
+        head, rest = readme.split(BEGIN, 1)
+        _, tail = rest.split(END, 1)
+        README.write_text(f"{head}{BEGIN}\n{text}\n{END}{tail}")
+
+
+def main() -> int:
+    results: dict[str, Any] = {}
+    for name, run in (
+        ("step", core.step),
+        ("scaling", core.scaling),
+        ("bulk", core.bulk_add_remove),
+        ("memory", core.memory),
+        ("explorer", core.explorer),
+        ("overhead", live.overhead),
+        ("release", live.release_to_claim),
+    ):
+        print(f"measuring {name}...", file=sys.stderr, flush=True)
+        results[name] = run()
+    rows = figures(results)
+    results["figures"] = [
+        {"figure": f, "measured": m, "anchor": a, "ratio": q, "holds": h} for f, m, a, q, h in rows
+    ]
+    (HERE / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    plot(results, HERE / "scaling.png")
+    text = table(rows) + "\n\nExplorer throughput:\n\n" + explorer_table(results)
+    update_readme(text + "\n\n![cost per operation](bench/scaling.png)")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,143 @@
+"""Figures on real livekit objects: the coordinator's overhead on start+close, and how soon a
+start waiting on a releasing primary is granted (in event-loop iterations)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import statistics
+import time
+from typing import Any
+
+from livekit.agents import Agent, AgentSession
+
+from session_fsm import SessionCoordinator
+from session_fsm.fsm import effects as fx
+from session_fsm.runtime.managed import Managed
+from session_fsm.testing.offline import offline_room
+
+logging.getLogger("livekit.agents").setLevel(logging.CRITICAL)
+
+
+async def _overhead(rounds: int) -> dict[str, float]:
+    room = offline_room()  # no job: each session is the Room's primary, with and without us
+    coord = SessionCoordinator.for_room(room)
+    bare_times, coord_times = [], []
+
+    async def bare() -> float:
+        s: AgentSession[None] = AgentSession()
+        began = time.perf_counter()
+        await s.start(Agent(instructions="x"), room=room, record=False)
+        await s.aclose()
+        return time.perf_counter() - began
+
+    async def managed() -> float:
+        s: AgentSession[None] = AgentSession()
+        began = time.perf_counter()
+        await coord.start(s, Agent(instructions="x"))
+        await coord.close(s)
+        elapsed = time.perf_counter() - began
+        coord.forget(s)
+        return elapsed
+
+    for _ in range(5):  # warm both paths
+        await bare()
+        await managed()
+    for i in range(rounds):  # alternate, so drift hits both alike
+        if i % 2:
+            bare_times.append(await bare())
+            coord_times.append(await managed())
+        else:
+            coord_times.append(await managed())
+            bare_times.append(await bare())
+    bare_ms = statistics.median(bare_times) * 1e3
+    coord_ms = statistics.median(coord_times) * 1e3
+    return {"bare_ms": bare_ms, "coordinator_ms": coord_ms, "ratio": coord_ms / bare_ms}
+
+
+def overhead(rounds: int = 60) -> dict[str, float]:
+    return asyncio.run(_overhead(rounds))
+
+
+class _Ticks:
+    """Counts event-loop iterations: a callback that reschedules itself once per pass."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._loop = asyncio.get_running_loop()
+        self._handle = self._loop.call_soon(self._tick)
+
+    def _tick(self) -> None:
+        self.count += 1
+        self._handle = self._loop.call_soon(self._tick)
+
+    def stop(self) -> None:
+        self._handle.cancel()
+
+
+class _Watch:
+    """Wraps the coordinator's executor: notes the loop pass of the release and of the claim."""
+
+    def __init__(self, coord: SessionCoordinator, ticks: _Ticks) -> None:
+        self.inner, self.ticks = coord.runner, ticks
+        self.released: int | None = None
+        self.claimed: int | None = None
+        coord.runner = self
+
+    async def run(self, m: Managed, effect: fx.Effect) -> None:
+        first_claim_after_release = self.released is not None and self.claimed is None
+        if type(effect) is fx.ClaimPrimary and first_claim_after_release:
+            self.claimed = self.ticks.count
+        await self.inner.run(m, effect)
+        if type(effect) is fx.ReleasePrimary and self.released is None:
+            self.released = self.ticks.count
+
+
+class _ScopeWatch:
+    """Stands in for the coordinator's scope: notes the pass in which the core grants the
+    scope to the waiting start (a ClaimPrimary handed out for another session)."""
+
+    def __init__(self, scope: Any, ticks: _Ticks) -> None:
+        self._scope, self.ticks = scope, ticks
+        self.granted: int | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._scope, name)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._scope
+
+    def handle(self, event: Any) -> Any:
+        effects = self._scope.handle(event)
+        asked = getattr(event, "session", None)
+        granted = any(type(e) is fx.ClaimPrimary and e.session != asked for e in effects)
+        if granted and self.granted is None:
+            self.granted = self.ticks.count
+        return effects
+
+
+async def _release_to_claim() -> dict[str, Any]:
+    room = offline_room()
+    coord = SessionCoordinator.for_room(room)
+    a: AgentSession[None] = AgentSession()
+    b: AgentSession[None] = AgentSession()
+    await coord.start(a, Agent(instructions="a"), name="a")
+    ticks = _Ticks()
+    watch = _Watch(coord, ticks)
+    scope = _ScopeWatch(coord.scope, ticks)
+    coord.scope = scope  # type: ignore[assignment]
+    closing = asyncio.ensure_future(coord.close(a))
+    await asyncio.sleep(0)  # the close begins: the scope is releasing
+    await asyncio.gather(closing, coord.start(b, Agent(instructions="b"), name="b"))
+    ticks.stop()
+    coord.scope = scope._scope
+    await coord.aclose()
+    assert None not in (watch.released, watch.claimed, scope.granted)
+    return {
+        "release_to_grant_passes": scope.granted - watch.released,  # type: ignore[operator]
+        "grant_to_waiter_running_passes": watch.claimed - scope.granted,  # type: ignore[operator]
+    }
+
+
+def release_to_claim() -> dict[str, Any]:
+    return asyncio.run(_release_to_claim())
