@@ -37,8 +37,6 @@ from livekit.agents.voice.remote_session import RoomSessionTransport, SessionHos
 from opentelemetry import context as otel_context
 from opentelemetry.trace import Span
 
-TESTED_WITH = {"livekit-agents": "1.8.9", "livekit": "1.1.21"}
-
 # --------------------------------------------------------------------------- our own attributes
 # The library's per-object state (a job's or room's coordinator, a room's topic registry, the
 # coordinator that manages a session) hangs off the livekit object itself, so it lives exactly as

@@ -16,8 +16,6 @@ named here and nowhere else:
 
 from __future__ import annotations
 
-from typing import Any
-
 import attrs
 
 from . import effects as fx
@@ -338,12 +336,6 @@ class Scope:
             self._sessions[key] = SessionRecord(
                 key, state, role, record, host, exporter, flags, plan, None, self._rows[state]
             )
-
-    def summary(self) -> dict[str, Any]:
-        return {
-            "ownership": {"state": self.ownership.value, "holder": self.holder},
-            "sessions": {k: s.state.value for k, s in self._sessions.items()},
-        }
 
 
 _SESSION_EVENT_TYPES = frozenset(SESSION_EVENTS)
