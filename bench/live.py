@@ -4,7 +4,6 @@ start waiting on a releasing primary is granted (in event-loop iterations)."""
 from __future__ import annotations
 
 import asyncio
-import logging
 import statistics
 import time
 from typing import Any
@@ -14,9 +13,9 @@ from livekit.agents import Agent, AgentSession
 from session_fsm import SessionCoordinator
 from session_fsm.fsm import effects as fx
 from session_fsm.runtime.managed import Managed
-from session_fsm.testing.offline import offline_room
+from session_fsm.testing.offline import offline_room, quiet_livekit
 
-logging.getLogger("livekit.agents").setLevel(logging.CRITICAL)
+quiet_livekit()
 
 
 async def _overhead(rounds: int) -> dict[str, float]:

@@ -1,8 +1,7 @@
-"""Suite-wide: an unconnected Room makes the session host's writer log "room session transport is
-closed" after each handoff. Expected offline, not a failure: keep it out of the reports."""
+"""Suite-wide: keep livekit's expected offline noise out of the reports."""
 
 from __future__ import annotations
 
-import logging
+from session_fsm.testing.offline import quiet_livekit
 
-logging.getLogger("livekit.agents").setLevel(logging.CRITICAL)
+quiet_livekit()

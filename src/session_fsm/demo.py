@@ -10,8 +10,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from .scenario import _quiet_livekit, parse, run
-from .testing.offline import in_memory_spans
+from .scenario import parse, run
+from .testing.offline import in_memory_spans, quiet_livekit
 
 
 def scenarios(exports: Path) -> list[tuple[str, str, dict[str, Any]]]:
@@ -115,7 +115,7 @@ def timeline(result: dict[str, Any], paint: Paint) -> list[str]:
 
 
 def main() -> int:
-    _quiet_livekit()
+    quiet_livekit()
     paint = Paint(sys.stdout.isatty() and "NO_COLOR" not in os.environ)
     spans = in_memory_spans()
     failed = 0

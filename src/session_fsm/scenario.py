@@ -32,7 +32,14 @@ from .runtime.coordinator import SessionCoordinator
 from .runtime.fanout import ParticipantFanout
 from .testing.audio import ToneInput
 from .testing.checks import span_violations
-from .testing.offline import in_memory_spans, join, leave, offline_job, offline_room
+from .testing.offline import (
+    in_memory_spans,
+    join,
+    leave,
+    offline_job,
+    offline_room,
+    quiet_livekit,
+)
 
 SESSION_OPS = ("start", "drain", "close", "promote")
 OPS = (*SESSION_OPS, "wait", "concurrent", "per_participant", "join", "leave")
@@ -422,14 +429,7 @@ def run_file(path: Path) -> int:
     except ScenarioError as error:
         print(f"session-fsm run: invalid scenario: {error}", file=sys.stderr)
         return 2
-    _quiet_livekit()
+    quiet_livekit()
     output = asyncio.run(run(scenario, in_memory_spans()))
     print(json.dumps(output, indent=2))
     return 1 if output["violations"] else 0
-
-
-def _quiet_livekit() -> None:
-    """An unconnected Room makes livekit log transport noise after each handoff."""
-    import logging
-
-    logging.getLogger("livekit.agents").setLevel(logging.CRITICAL)

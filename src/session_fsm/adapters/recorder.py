@@ -30,10 +30,6 @@ class RecordingFile:
     started_at: float
     ended_at: float
 
-    @property
-    def duration(self) -> float:
-        return max(0.0, self.ended_at - self.started_at)
-
 
 class Recordings:
     """The recording directories of one job's primaries."""

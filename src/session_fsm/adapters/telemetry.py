@@ -38,7 +38,6 @@ class SessionSpan(Span):
 
     def __init__(self, inner: Span) -> None:
         self.inner = inner
-        self.end_requested = False
         self.finished = False
 
     def finish(self) -> bool:
@@ -52,7 +51,7 @@ class SessionSpan(Span):
     # the Span interface, delegated -------------------------------------------------------
 
     def end(self, end_time: int | None = None) -> None:
-        self.end_requested = True  # livekit's close: the core's EndSpan ends it
+        """livekit's close asks here; the core's EndSpan ends the span (`finish`)."""
 
     def get_span_context(self) -> SpanContext:
         return self.inner.get_span_context()

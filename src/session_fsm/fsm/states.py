@@ -47,8 +47,3 @@ class Role(StrEnum):
     PRIMARY = "primary"
     #: Never touches the primary designation.
     SECONDARY = "secondary"
-
-
-RUNNING_STATES = frozenset(
-    {SessionState.STARTING, SessionState.PRIMARY, SessionState.SECONDARY, SessionState.DRAINING}
-)

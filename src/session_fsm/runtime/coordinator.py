@@ -347,29 +347,30 @@ class SessionCoordinator:
             raise InvalidInput(f"claim_timeout must be positive seconds, got {claim_timeout!r}")
         return float(claim_timeout)
 
-    def _key(self, session: AgentSession[Any]) -> str:
-        if not isinstance(session, AgentSession):
-            raise TypeError(f"expected a livekit AgentSession, got {type(session).__name__}")
-        key = self._by_id.get(id(session))
-        if key is None:
-            other = agents.attached(session, "coordinator")
-            where = "another coordinator (another job or room)" if other else "no coordinator"
-            raise InvalidInput(
-                f"this AgentSession is managed by {where}; start it with this coordinator "
-                "first, or use the coordinator that started it."
-            )
-        return key
-
-    def _admit(self, session: AgentSession[Any], name: str | None) -> tuple[str, Managed]:
-        """The session's key and record; a new session is only kept once its start is accepted."""
+    def _check_session(self, session: object) -> None:
+        """A livekit AgentSession that no other coordinator manages."""
         if not isinstance(session, AgentSession):
             raise TypeError(f"expected a livekit AgentSession, got {type(session).__name__}")
         owner = agents.attached(session, "coordinator")
         if owner is not None and owner is not self:
             raise InvalidInput(
                 "this AgentSession is managed by another coordinator (another job or room); "
-                "a session belongs to one scope."
+                "a session belongs to one scope: use the coordinator that started it."
             )
+
+    def _key(self, session: AgentSession[Any]) -> str:
+        self._check_session(session)
+        key = self._by_id.get(id(session))
+        if key is None:
+            raise InvalidInput(
+                "this AgentSession is managed by no coordinator; start it with this coordinator "
+                "first."
+            )
+        return key
+
+    def _admit(self, session: AgentSession[Any], name: str | None) -> tuple[str, Managed]:
+        """The session's key and record; a new session is only kept once its start is accepted."""
+        self._check_session(session)
         key = self._by_id.get(id(session))
         if key is not None:
             if name is not None and name != key:

@@ -68,16 +68,3 @@ def inject(coord: SessionCoordinator, decide: Decide) -> FaultyExecutor:
     faulty = FaultyExecutor(coord.runner, decide)
     coord.runner = faulty
     return faulty
-
-
-def only(kind: type[fx.Effect], fault: Fault, *, times: int = 1) -> Decide:
-    """A decision that breaks the first `times` effects of one kind."""
-    left = [times]
-
-    def decide(effect: fx.Effect) -> Fault:
-        if type(effect) is kind and left[0] > 0:
-            left[0] -= 1
-            return fault
-        return Fault.NONE
-
-    return decide

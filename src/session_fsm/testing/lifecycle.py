@@ -33,7 +33,7 @@ from livekit.agents import Agent, AgentSession
 
 from ..fsm.errors import SessionLifecycleError
 from ..fsm.events import Close, Drain, Promote, SessionEvent, Start, event_name
-from ..fsm.states import Role
+from ..fsm.states import Role, SessionState
 from ..fsm.table import TABLE, Table
 from ..runtime.coordinator import SessionCoordinator
 from ..runtime.fanout import ParticipantFanout
@@ -139,10 +139,8 @@ class LifecycleMachine(RuleBasedStateMachine):
                 if agent is None:
                     agent = Agent(instructions=f"You are {name}.")
                 await self.coord.start(session, agent, name=name, **options)
-                if self.coord.manages(session) and self.coord.state(session).value in (
-                    "primary",
-                    "secondary",
-                ):
+                running = (SessionState.PRIMARY, SessionState.SECONDARY)
+                if self.coord.manages(session) and self.coord.state(session) in running:
                     await self.on_started(name, session)
             elif self.coord.manages(session):
                 await getattr(self.coord, op)(session)

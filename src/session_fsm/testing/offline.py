@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import logging
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -18,6 +19,13 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from ..adapters import agents
 
 _sids = itertools.count(1)
+
+
+def quiet_livekit() -> None:
+    """An unconnected Room makes livekit's session host log "room session transport is closed"
+    after each handoff: expected offline, not a failure. Keep it out of the output."""
+    logging.getLogger("livekit.agents").setLevel(logging.CRITICAL)
+
 
 STANDARD = rtc.ParticipantKind.PARTICIPANT_KIND_STANDARD
 AGENT = rtc.ParticipantKind.PARTICIPANT_KIND_AGENT
