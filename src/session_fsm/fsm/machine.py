@@ -51,10 +51,15 @@ from .table import (
     flag_names,
 )
 
+# Enum members as module names: a class attribute lookup (`Role.PRIMARY`) costs ~70 ns on
+# Python 3.11, about a tenth of a whole step.
+_CREATED = SessionState.CREATED
 _CLOSED = SessionState.CLOSED
 _STARTING = SessionState.STARTING
 _VACANT = OwnershipState.VACANT
-_HELD = OwnershipState.HELD
+_CLAIMED = OwnershipState.CLAIMED
+_PRIMARY = Role.PRIMARY
+_FOREIGN_HOLD = Move.FOREIGN_HOLD
 
 SessionSnapshot = tuple[SessionState, "Role | None", bool, bool, bool, int, tuple[fx.Effect, ...]]
 ScopeSnapshot = tuple[
@@ -159,7 +164,7 @@ class Scope:
         s = self._sessions.get(key)
         if s is None:
             return
-        if s.state is not _CLOSED and s.state is not SessionState.CREATED:
+        if s.state is not _CLOSED and s.state is not _CREATED:
             raise InvalidTransition(
                 f"session {key!r} is {s.state.value}; close it before forgetting it.", session=key
             )
@@ -260,12 +265,12 @@ class Scope:
 
     def _resolve(self, s: SessionRecord, role: Role, event: SessionEvent) -> None:
         if type(event) is Start:
-            primary = role is Role.PRIMARY
+            primary = role is _PRIMARY
             record = primary and self.resolve_record(event.record)
             host = primary and event.host is not False
             exporter = primary and event.exporter
         else:  # a promotion hosts but cannot record; a failed one goes back to secondary
-            host, record, exporter = role is Role.PRIMARY, False, False
+            host, record, exporter = role is _PRIMARY, False, False
         s.role = role
         if s.record is not record or s.host is not host or s.exporter is not exporter:
             s.record, s.host, s.exporter = record, host, exporter
@@ -282,7 +287,7 @@ class Scope:
         if self.ownership is not source:
             raise AssertionError(f"table bug: {move.value} from {self.ownership.value}")
         self.ownership = target
-        if target is OwnershipState.CLAIMED or move is Move.FOREIGN_HOLD:
+        if target is _CLAIMED or move is _FOREIGN_HOLD:
             self.holder, self.foreign = key, foreign
         elif target is _VACANT:
             self.holder, self.foreign = None, False
