@@ -119,12 +119,12 @@ def test_close_of_a_primary_orders_its_effects_and_vacates_only_on_closed() -> N
     effects = scope.handle(Close("a"))
     assert [type(e) for e in effects] == [
         fx.CloseSession,
+        fx.UnregisterHost,
         fx.StopRecording,
         fx.ExportRecording,
         fx.AnnotateSpan,
         fx.EndSpan,
         fx.DetachContext,
-        fx.UnregisterHost,
         fx.ReleasePrimary,
     ]
     assert scope.ownership is OwnershipState.RELEASING

@@ -151,7 +151,7 @@ def has_trace_token(session: AgentSession[Any]) -> bool:
 
 
 def take_host(session: AgentSession[Any]) -> SessionHost | None:
-    """Take the session host out, so `aclose()` leaves it for the UnregisterHost effect."""
+    """Take the session host out (to close it apart from the session: undoing a failed start)."""
     host = session._session_host
     session._session_host = None
     return host

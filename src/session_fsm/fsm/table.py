@@ -277,19 +277,19 @@ def plan_drain(scope: Scope, s: SessionRecord, e: SessionEvent) -> tuple[fx.Effe
 
 
 def plan_primary_close(scope: Scope, s: SessionRecord, e: SessionEvent) -> tuple[fx.Effect, ...]:
-    """Recording stops, is exported, its references go on the span, the span ends, then the host
-    handler goes and only then the designation: a later primary finds everything free, and no
-    span ends before what belongs on it is known."""
+    """The host handler goes with the session (livekit's `aclose()` closes both); the recording
+    stops, is exported, its references go on the span, the span ends, and only then the
+    designation goes: a later primary finds everything free, and no span ends before what
+    belongs on it is known."""
     k = s.key
     plan: list[fx.Effect] = [fx.CloseSession(k)]
+    if s.host:
+        plan.append(fx.UnregisterHost(k))
     if s.record:
         plan.append(fx.StopRecording(k))
         if s.exporter:
             plan += (fx.ExportRecording(k), fx.AnnotateSpan(k, "recording"))
-    plan += (fx.EndSpan(k), fx.DetachContext(k))
-    if s.host:
-        plan.append(fx.UnregisterHost(k))
-    plan.append(fx.ReleasePrimary(k))
+    plan += (fx.EndSpan(k), fx.DetachContext(k), fx.ReleasePrimary(k))
     return tuple(plan)
 
 

@@ -5,28 +5,61 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-from collections.abc import Awaitable, Coroutine, Generator
+from collections.abc import Coroutine, Generator
 from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 
 
-async def uncancellable(work: Awaitable[T]) -> T:
+class _Deferring(asyncio.Future[T]):
+    """A future its awaiting task cannot cancel: `Task.cancel()` finds `cancel()` refusing and
+    marks the task to be cancelled at its next step instead, which comes once this is done."""
+
+    def cancel(self, msg: Any | None = None) -> bool:
+        return False
+
+
+async def uncancellable(work: Coroutine[Any, Any, T]) -> T:
     """Run `work` to the end even if the caller is cancelled meanwhile, then re-raise the
-    cancellation: compensation and close effects must never be cut half-way."""
-    task = asyncio.ensure_future(work)
-    cancelled = False
-    while not task.done():
+    cancellation: compensation and close effects must never be cut half-way.
+
+    `work` runs in a task of its own (a cancellation of the caller would otherwise reach
+    whatever livekit future it awaits), which hands its outcome straight to the caller's
+    `_Deferring` future: no `shield`, so no extra loop pass on the way back."""
+    loop = asyncio.get_running_loop()
+    done: _Deferring[T] = _Deferring(loop=loop)
+
+    async def run() -> None:
         try:
-            await asyncio.shield(task)
-        except asyncio.CancelledError:
-            if task.done():
-                break
+            done.set_result(await work)
+        except BaseException as exc:  # the caller gets it, cancellation included
+            done.set_exception(exc)
+
+    def settle(task: asyncio.Task[None]) -> None:
+        _TASKS.discard(task)
+        if not done.done():  # cancelled before its first step (the loop shutting down)
+            work.close()
+            done.set_exception(asyncio.CancelledError())
+
+    task = loop.create_task(run())
+    _TASKS.add(task)
+    task.add_done_callback(settle)
+    cancelled = False
+    while not done.done():
+        try:
+            await done
+        except asyncio.CancelledError:  # thrown in directly, not through Task.cancel()
+            if done.done():
+                raise
             cancelled = True
-    result = task.result()
+            done._asyncio_future_blocking = False  # no task took it: await it afresh
     if cancelled:
         raise asyncio.CancelledError
-    return result
+    return done.result()
+
+
+#: The tasks `uncancellable` started: the loop itself holds tasks only weakly.
+_TASKS: set[asyncio.Task[None]] = set()
 
 
 async def finish(task: asyncio.Task[Any]) -> None:

@@ -52,6 +52,7 @@ from .aio import uncancellable
 from .effects import AWAITING, EffectRunner, Executor
 from .managed import Managed
 from .observe import RealObservation
+from .watchdog import EffectWatchdog
 
 logger = logging.getLogger("session_fsm")
 
@@ -103,6 +104,7 @@ class SessionCoordinator:
         self.close_timeout = float(close_timeout)
         #: No single effect (a livekit start, a close, the exporters together) may take longer.
         self.effect_timeout = float(effect_timeout)
+        self._watchdog = EffectWatchdog(self.effect_timeout)
         record_default = bool(job.job.enable_recording) if job is not None else False
         #: `table` is the core's; only tests of the table itself pass another one.
         self.scope = Scope(record_default=record_default, table=table)
@@ -527,16 +529,10 @@ class SessionCoordinator:
     async def _run_effect(self, m: Managed, effect: fx.Effect) -> None:
         """One effect through its adapter; one that awaits is bounded by `effect_timeout` (in the
         caller's task, so a cancellation reaches whatever the effect awaits)."""
-        if type(effect) not in AWAITING:
+        if type(effect) in AWAITING:
+            await self._watchdog.bound(self.runner.run(m, effect), type(effect).__name__)
+        else:
             await self.runner.run(m, effect)
-            return
-        try:
-            async with asyncio.timeout(self.effect_timeout):
-                await self.runner.run(m, effect)
-        except TimeoutError:
-            raise TimeoutError(
-                f"{type(effect).__name__} took longer than effect_timeout={self.effect_timeout:g}s"
-            ) from None
 
     def _primary_span(self) -> Span | None:
         holder = self.scope.holder

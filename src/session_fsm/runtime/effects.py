@@ -13,7 +13,7 @@ from opentelemetry.trace import Span
 from ..adapters import agents, telemetry
 from ..adapters.exporters import RecordingInfo, run_exporters
 from ..adapters.recorder import Recordings
-from ..adapters.room import HOST_TOPIC, RoomTopics
+from ..adapters.room import RoomTopics
 from ..fsm import effects as fx
 from ..fsm.errors import StartFailedError
 from ..fsm.states import Role
@@ -144,13 +144,10 @@ class EffectRunner:
             await m.session.drain()
 
     async def close_session(self, m: Managed, effect: fx.CloseSession) -> None:
-        """Close the livekit session and whatever its start made that no effect adopted: the host
-        is kept aside for UnregisterHost only once RegisterHost has recorded it (after a start
-        that failed before that, livekit's own close removes it)."""
-        topics = self._topics(m)
-        if topics is not None and topics.owner(HOST_TOPIC) == m.key:
-            m.host = agents.take_host(m.session) or m.host
+        """Close the livekit session; its `aclose()` closes the host handler too, as it does
+        without us (UnregisterHost then records that the topic is free)."""
         await m.session.aclose()
+        topics = self._topics(m)
         if topics is not None:
             topics.release(m.key)
 
@@ -223,8 +220,9 @@ class EffectRunner:
         topics.host_acquired(m.key)
 
     async def unregister_host(self, m: Managed, effect: fx.UnregisterHost) -> None:
-        host = agents.take_host(m.session) or m.host
-        m.host = None
+        """After CloseSession the host is already closed; undoing a failed start comes here
+        first, with the host still running."""
+        host = agents.take_host(m.session)
         if host is not None:
             await host.aclose()
         topics = self._topics(m)

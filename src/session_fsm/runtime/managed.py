@@ -11,7 +11,6 @@ from typing import Any
 import attrs
 from livekit import rtc
 from livekit.agents import Agent, AgentSession
-from livekit.agents.voice.remote_session import SessionHost
 from livekit.agents.voice.room_io import RoomOptions
 
 from ..adapters.exporters import ExporterLike, ExportOutcome
@@ -36,7 +35,6 @@ class Managed:
     closed: asyncio.Event = attrs.Factory(asyncio.Event)
     context: contextvars.Context | None = None
     span: SessionSpan | None = None
-    host: SessionHost | None = None
     recording_path: Path | None = None
     recording_started_at: float = 0.0
     recording: RecordingFile | None = None
