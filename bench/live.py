@@ -12,6 +12,7 @@ from livekit.agents import Agent, AgentSession
 
 from session_fsm import SessionCoordinator
 from session_fsm.fsm import effects as fx
+from session_fsm.runtime.effects import execute
 from session_fsm.runtime.managed import Managed
 from session_fsm.testing.offline import offline_room, quiet_livekit
 
@@ -87,7 +88,7 @@ class _Watch:
         first_claim_after_release = self.released is not None and self.claimed is None
         if type(effect) is fx.ClaimPrimary and first_claim_after_release:
             self.claimed = self.ticks.count
-        await self.inner.run(m, effect)
+        await execute(self.inner, m, effect)
         if type(effect) is fx.ReleasePrimary and self.released is None:
             self.released = self.ticks.count
 

@@ -11,6 +11,7 @@ from livekit.agents import JobContext
 from session_fsm import SessionCoordinator, SessionState
 from session_fsm.adapters import agents
 from session_fsm.fsm import effects as fx
+from session_fsm.runtime.effects import execute
 from session_fsm.runtime.managed import Managed
 from session_fsm.testing.cancel import cancel_at
 from session_fsm.testing.checks import at_rest_violations
@@ -101,7 +102,7 @@ class Gate:
         if type(effect) is self.kind:
             self.entered.set()
             await self.release.wait()
-        await self.inner.run(m, effect)
+        await execute(self.inner, m, effect)
         self.order.append(f"end {type(effect).__name__}")
 
 

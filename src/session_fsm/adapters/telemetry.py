@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextvars
 from collections.abc import Mapping
+from enum import StrEnum
 from typing import Any
 
 from opentelemetry.trace import Span, SpanContext, Status, StatusCode
@@ -98,9 +99,11 @@ def adopt(span: Span, *, key: str, role: str, primary: Span | None) -> SessionSp
     return wrapped
 
 
-def record_state(span: Span | None, before: str, after: str) -> None:
+def record_state(span: Span | None, before: StrEnum | None, after: StrEnum) -> None:
+    """A span event per transition; `None` before is a session's first."""
     if span is not None and span.is_recording():
-        span.add_event(STATE_EVENT, {"from": before, "to": after})
+        was = before.value if before is not None else "created"
+        span.add_event(STATE_EVENT, {"from": was, "to": after.value})
 
 
 def record_error(span: Span | None, error: BaseException, where: str) -> None:

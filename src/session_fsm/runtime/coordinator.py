@@ -116,7 +116,10 @@ class SessionCoordinator:
         self._awaiting_grant: set[Managed] = set()
         self._last_primary: AgentSession[Any] | None = None
         self.runner: Executor = EffectRunner(
-            job=job, export_timeout=float(export_timeout), primary_span=self._primary_span
+            job=job,
+            room=self.room,
+            export_timeout=float(export_timeout),
+            primary_span=self._primary_span,
         )
         if job is not None:
             agents.hook_session_end(job, self._before_session_end, self._after_session_end)
@@ -391,34 +394,41 @@ class SessionCoordinator:
 
     def _feed(self, event: Event, admit: Managed | None = None) -> tuple[fx.Effect, ...]:
         """Apply one event; route granted plans to their waiters; return this event's effects."""
-        watched = [k for k in (getattr(event, "session", None), self.scope.waiter) if k]
-        before = {k: self.scope.state(k) if k in self.scope else None for k in watched}
-        effects = self.scope.handle(event)
+        scope = self.scope
+        key: str | None = getattr(event, "session", None)
+        before = scope.sessions().get(key) if key is not None else None
+        before_state = before.state if before is not None else None
+        waiter = scope.waiter if scope.waiter != key else None
+        waiter_state = scope.state(waiter) if waiter is not None else None
+        effects = scope.handle(event)
         if admit is not None and admit.key not in self._managed:
             if admit.key.startswith("session-"):
                 self._names += 1
             self._managed[admit.key] = admit
             self._by_id[id(admit.session)] = admit.key
             agents.attach(admit.session, "coordinator", self)
-        own: list[fx.Effect] = []
-        granted: dict[str, list[fx.Effect]] = {}
-        for effect in effects:
-            if effect.session == getattr(event, "session", None):
-                own.append(effect)
-            else:
-                granted.setdefault(effect.session, []).append(effect)
-        for key in set(watched) | set(granted):
-            self._note_state(key, before.get(key))
+        if key is not None:
+            self._note_state(key, before_state)
+        if waiter is not None or self._awaiting_grant:  # only a waiter can be granted a plan
+            granted = tuple(e for e in effects if e.session != key)
+            if granted:
+                effects = tuple(e for e in effects if e.session == key)
+            if waiter is not None:
+                self._note_state(waiter, waiter_state)
+            self._resolve_grants(granted)
+        if scope.holder is not None and not scope.foreign:
+            self._last_primary = self._managed[scope.holder].session
+        return effects
+
+    def _resolve_grants(self, granted: tuple[fx.Effect, ...]) -> None:
+        """Hand the waiter its granted plan, or None when its wait ended without one."""
         for m in list(self._awaiting_grant):
             if m.grant is None or m.grant.done():
                 self._awaiting_grant.discard(m)
-            elif m.key in granted:
-                m.grant.set_result(tuple(granted[m.key]))
+            elif granted and granted[0].session == m.key:
+                m.grant.set_result(granted)
             elif self.scope.waiter != m.key:
                 m.grant.set_result(None)
-        if self.scope.holder is not None and not self.scope.foreign:
-            self._last_primary = self._managed[self.scope.holder].session
-        return tuple(own)
 
     def _note_state(self, key: str, before: SessionState | None) -> None:
         m = self._managed.get(key)
@@ -427,7 +437,7 @@ class SessionCoordinator:
         after = self.scope.state(key)
         if after is before:
             return
-        telemetry.record_state(m.span, before.value if before else "created", after.value)
+        telemetry.record_state(m.span, before, after)
         if after is SessionState.CLOSED:
             m.closed.set()
         else:
@@ -436,7 +446,7 @@ class SessionCoordinator:
     async def _run_start(
         self, m: Managed, effects: tuple[fx.Effect, ...], timeout: float
     ) -> SessionState:
-        if effects == (fx.WaitForClaim(m.key),):
+        if type(effects[0]) is fx.WaitForClaim:
             granted = await self._wait_for_grant(m, timeout)
             if granted is None:
                 return self.scope.state(m.key)
@@ -529,10 +539,13 @@ class SessionCoordinator:
     async def _run_effect(self, m: Managed, effect: fx.Effect) -> None:
         """One effect through its adapter; one that awaits is bounded by `effect_timeout` (in the
         caller's task, so a cancellation reaches whatever the effect awaits)."""
+        pending = self.runner.run(m, effect)
+        if pending is None:
+            return
         if type(effect) in AWAITING:
-            await self._watchdog.bound(self.runner.run(m, effect), type(effect).__name__)
+            await self._watchdog.bound(pending, type(effect).__name__)
         else:
-            await self.runner.run(m, effect)
+            await pending
 
     def _primary_span(self) -> Span | None:
         holder = self.scope.holder

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
+from livekit import rtc
 from livekit.agents import JobContext
 from opentelemetry.trace import Span
 
@@ -16,12 +17,13 @@ from ..adapters.recorder import Recordings
 from ..adapters.room import RoomTopics
 from ..fsm import effects as fx
 from ..fsm.errors import StartFailedError
-from ..fsm.states import Role
+from ..fsm.states import Role, SessionState
 from .aio import in_context, uncancellable
 from .managed import Managed
 
 #: The effects that await livekit (or an exporter): the only ones that can hang, so the only ones
-#: the coordinator bounds by `effect_timeout`. The others are synchronous writes.
+#: the coordinator bounds by `effect_timeout`. The others are synchronous writes, done when
+#: `EffectRunner.run` returns.
 AWAITING: frozenset[type[fx.Effect]] = frozenset(
     {
         fx.StartSession,
@@ -36,9 +38,18 @@ AWAITING: frozenset[type[fx.Effect]] = frozenset(
 
 
 class Executor(Protocol):
-    """What the coordinator runs effects with (the test kit wraps it to inject faults)."""
+    """What the coordinator runs effects with (the test kit wraps it to inject faults): `run`
+    executes the effect, or returns the awaitable that does (an `async def run` always does)."""
 
-    async def run(self, m: Managed, effect: fx.Effect) -> None: ...
+    def run(self, m: Managed, effect: fx.Effect) -> Awaitable[None] | None: ...
+
+
+async def execute(executor: Executor, m: Managed, effect: fx.Effect) -> None:
+    """Run one effect to its end through `executor`, whichever way it runs it: what a wrapping
+    executor (faults, probes) calls on the executor it wraps."""
+    pending = executor.run(m, effect)
+    if pending is not None:
+        await pending
 
 
 class EffectRunner:
@@ -46,14 +57,17 @@ class EffectRunner:
         self,
         *,
         job: JobContext | None,
+        room: rtc.Room | None,
         export_timeout: float,
         primary_span: Callable[[], Span | None],
     ) -> None:
         self.job = job
+        #: The room's topic registry, shared with every coordinator on that room.
+        self.topics = RoomTopics.of(room) if room is not None else None
         self.export_timeout = export_timeout
         self.primary_span = primary_span
         self.recordings = Recordings(job) if job is not None else None
-        self._run: dict[type[fx.Effect], Callable[[Managed, Any], Awaitable[None]]] = {
+        self._run: dict[type[fx.Effect], Callable[[Managed, Any], Awaitable[None] | None]] = {
             fx.ClaimPrimary: self.claim_primary,
             fx.ReleasePrimary: self.release_primary,
             fx.AttachContext: self.attach_context,
@@ -71,19 +85,18 @@ class EffectRunner:
             fx.UnregisterHost: self.unregister_host,
         }
 
-    async def run(self, m: Managed, effect: fx.Effect) -> None:
-        await self._run[type(effect)](m, effect)
-
-    def _topics(self, m: Managed) -> RoomTopics | None:
-        return RoomTopics.of(m.room) if m.room is not None else None
+    def run(self, m: Managed, effect: fx.Effect) -> Awaitable[None] | None:
+        """The adapter call itself: a synchronous effect is done on return (no coroutine to make
+        and await: effects are many and small), an awaiting one returns its coroutine."""
+        return self._run[type(effect)](m, effect)
 
     # ------------------------------------------------------------------ designation
 
-    async def claim_primary(self, m: Managed, effect: fx.ClaimPrimary) -> None:
+    def claim_primary(self, m: Managed, effect: fx.ClaimPrimary) -> None:
         if self.job is not None:
             agents.set_job_primary(self.job, m.session)
 
-    async def release_primary(self, m: Managed, effect: fx.ReleasePrimary) -> None:
+    def release_primary(self, m: Managed, effect: fx.ReleasePrimary) -> None:
         if self.job is not None and agents.job_primary(self.job) is m.session:
             agents.set_job_primary(self.job, None)
         if self.recordings is not None:
@@ -91,10 +104,10 @@ class EffectRunner:
 
     # ------------------------------------------------------------------ trace context
 
-    async def attach_context(self, m: Managed, effect: fx.AttachContext) -> None:
+    def attach_context(self, m: Managed, effect: fx.AttachContext) -> None:
         m.context = telemetry.new_context()
 
-    async def detach_context(self, m: Managed, effect: fx.DetachContext) -> None:
+    def detach_context(self, m: Managed, effect: fx.DetachContext) -> None:
         if m.context is not None:
             agents.detach_trace_token(m.session, m.context)
             m.context = None
@@ -102,7 +115,7 @@ class EffectRunner:
     # ------------------------------------------------------------------ the livekit session
 
     async def start_session(self, m: Managed, effect: fx.StartSession) -> None:
-        topics = self._topics(m)
+        topics = self.topics
         options = m.room_options
         if topics is not None:
             plan = topics.plan(m.key, m.room_options)
@@ -129,7 +142,7 @@ class EffectRunner:
 
     async def _undo_start(self, m: Managed, effect: fx.StartSession, before: Any) -> None:
         await agents.undo_partial_start(m.session)
-        topics = self._topics(m)
+        topics = self.topics
         if topics is not None:
             topics.release(m.key)
             if effect.host:
@@ -147,35 +160,35 @@ class EffectRunner:
         """Close the livekit session; its `aclose()` closes the host handler too, as it does
         without us (UnregisterHost then records that the topic is free)."""
         await m.session.aclose()
-        topics = self._topics(m)
+        topics = self.topics
         if topics is not None:
             topics.release(m.key)
 
     # ------------------------------------------------------------------ the span
 
-    async def open_span(self, m: Managed, effect: fx.OpenSpan) -> None:
+    def open_span(self, m: Managed, effect: fx.OpenSpan) -> None:
         span = agents.session_span(m.session)
         if span is None:
             raise StartFailedError(f"session {m.key!r} started without an agent_session span")
         primary = self.primary_span() if effect.role is Role.SECONDARY else None
         m.span = telemetry.adopt(span, key=m.key, role=effect.role.value, primary=primary)
         agents.replace_session_span(m.session, m.span)
-        telemetry.record_state(m.span, "created", "starting")
+        telemetry.record_state(m.span, None, SessionState.STARTING)
 
-    async def annotate_span(self, m: Managed, effect: fx.AnnotateSpan) -> None:
+    def annotate_span(self, m: Managed, effect: fx.AnnotateSpan) -> None:
         if effect.what == "role":
             telemetry.set_role(m.span, Role.PRIMARY.value)
         else:
             done = m.exports.get(m.recording.path, []) if m.recording is not None else []
             telemetry.link_recording(m.span, [o.to_dict() for o in done if o.error is None])
 
-    async def end_span(self, m: Managed, effect: fx.EndSpan) -> None:
+    def end_span(self, m: Managed, effect: fx.EndSpan) -> None:
         if m.span is not None:
             m.span.finish()
 
     # ------------------------------------------------------------------ the recording
 
-    async def start_recording(self, m: Managed, effect: fx.StartRecording) -> None:
+    def start_recording(self, m: Managed, effect: fx.StartRecording) -> None:
         m.recording_path, m.recording_started_at = Recordings.started(m.session, m.key)
         m.recording = None
 
@@ -211,7 +224,7 @@ class EffectRunner:
     # ------------------------------------------------------------------ the host handler
 
     async def register_host(self, m: Managed, effect: fx.RegisterHost) -> None:
-        topics = self._topics(m)
+        topics = self.topics
         if topics is None:
             raise StartFailedError(f"session {m.key!r} cannot host without a room", session=m.key)
         if not agents.has_host(m.session):  # a promotion: livekit gave it no host at start
@@ -225,6 +238,6 @@ class EffectRunner:
         host = agents.take_host(m.session)
         if host is not None:
             await host.aclose()
-        topics = self._topics(m)
+        topics = self.topics
         if topics is not None:
             topics.host_released(m.key)

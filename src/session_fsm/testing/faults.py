@@ -15,7 +15,7 @@ import attrs
 
 from ..fsm import effects as fx
 from ..runtime.coordinator import SessionCoordinator
-from ..runtime.effects import AWAITING, Executor
+from ..runtime.effects import AWAITING, Executor, execute
 from ..runtime.managed import Managed
 
 
@@ -60,7 +60,7 @@ class FaultyExecutor:
             raise asyncio.CancelledError
         if fault is Fault.HANG:
             await asyncio.Event().wait()  # cut by the coordinator's effect_timeout
-        await self.inner.run(m, effect)
+        await execute(self.inner, m, effect)
 
 
 def inject(coord: SessionCoordinator, decide: Decide) -> FaultyExecutor:
