@@ -64,6 +64,14 @@ def text_stream_topics(room: rtc.Room) -> list[str]:
     return sorted(room._text_stream_handlers)
 
 
+def has_byte_stream_handler(room: rtc.Room, topic: str) -> bool:
+    return topic in room._byte_stream_handlers
+
+
+def has_text_stream_handler(room: rtc.Room, topic: str) -> bool:
+    return topic in room._text_stream_handlers
+
+
 def seat_participant(room: rtc.Room, participant: rtc.RemoteParticipant) -> None:
     room._remote_participants[participant.identity] = participant
 

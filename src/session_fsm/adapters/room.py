@@ -58,8 +58,8 @@ class RoomTopics:
 
     def _registered(self, topic: str) -> bool:
         if topic == CHAT_TOPIC:
-            return topic in agents.text_stream_topics(self.room)
-        return topic in agents.byte_stream_topics(self.room)
+            return agents.has_text_stream_handler(self.room, topic)
+        return agents.has_byte_stream_handler(self.room, topic)
 
     def owner(self, topic: str) -> str | None:
         return self.owners.get(topic)
