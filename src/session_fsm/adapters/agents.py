@@ -14,8 +14,8 @@ attribute below is touched because livekit offers no public way to do what the c
 - `AgentSession._started`: whether the session is running (no public property).
 - `AgentSession._session_span`: swapped for a span whose end waits for the recording export.
 - `AgentSession._session_ctx_token`: detached at close, in the context that attached it.
-- `AgentSession._session_host`: taken out before `aclose()` so the host handler is removed after
-  the span ends (and created for a promoted session).
+- `AgentSession._session_host`: created for a promoted session (livekit gives one only at start),
+  and taken out to close it apart when a failed start is undone.
 - `AgentSession._recorder_io`, `_room_io`: finalise the recorder; undo a half-done start.
 - `Room._byte_stream_handlers`, `Room._text_stream_handlers`: read who holds which topic.
 - `Room._remote_participants`, `Room._local_participant`, `Room._room_queue`: the offline test kit
