@@ -55,7 +55,7 @@ async def _overhead(rounds: int) -> dict[str, float]:
     return {"bare_ms": bare_ms, "coordinator_ms": coord_ms, "ratio": coord_ms / bare_ms}
 
 
-def overhead(rounds: int = 60) -> dict[str, float]:
+def overhead(rounds: int = 200) -> dict[str, float]:
     return asyncio.run(_overhead(rounds))
 
 
