@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-from collections.abc import Coroutine, Generator
+from collections.abc import Awaitable, Coroutine, Generator
 from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
@@ -92,8 +92,9 @@ class _InContext(Generic[T]):
                 value, error = None, exc
 
 
-async def in_context(coro: Coroutine[Any, Any, T], context: contextvars.Context) -> T:
+def in_context(coro: Coroutine[Any, Any, T], context: contextvars.Context) -> Awaitable[T]:
     """Await `coro` in the caller's task but with `context` current while it runs: what it sets
     (livekit's span token) stays in `context`, and a cancellation of the caller reaches whatever
-    await `coro` is at, as if it ran inline."""
-    return await _InContext(coro, context)
+    await `coro` is at, as if it ran inline. (The awaitable itself, not a coroutine around it:
+    every suspension of `coro` passes up through the frames that await it.)"""
+    return _InContext(coro, context)

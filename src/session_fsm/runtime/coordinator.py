@@ -262,7 +262,8 @@ class SessionCoordinator:
             try:
                 async with m.lane:
                     for effect in effects:
-                        await self._run_effect(m, effect)
+                        if (pending := self._effect(m, effect)) is not None:
+                            await pending
             except Exception as exc:
                 telemetry.record_error(m.span, exc, "drain")
                 raise EffectFailed(
@@ -455,7 +456,8 @@ class SessionCoordinator:
         try:
             async with m.lane:
                 for effect in effects:
-                    await self._run_effect(m, effect)
+                    if (pending := self._effect(m, effect)) is not None:
+                        await pending
                     completed += 1
         except BaseException as exc:
             await uncancellable(self._undo_start(m, completed, exc))
@@ -503,49 +505,45 @@ class SessionCoordinator:
             telemetry.record_error(m.span, error, "start")
             m.errors.append(f"start: {type(error).__name__}: {error}")
         undo = self._feed(StartFailed(m.key, completed))
-        await self._run_best_effort(m, undo)
-        after = self._feed(Closed(m.key))
+        after = await self._wind_down(m, undo)
         if after:  # a failed promotion with a close pending: close the secondary
-            await self._run_best_effort(m, after)
-            self._feed(Closed(m.key))
+            await self._wind_down(m, after)
 
     async def _run_close(self, m: Managed, effects: tuple[fx.Effect, ...]) -> None:
-        async def close() -> None:
-            await self._run_best_effort(m, effects)
-            self._feed(Closed(m.key))
+        await uncancellable(self._wind_down(m, effects))
 
-        await uncancellable(close())
-
-    async def _run_best_effort(self, m: Managed, effects: tuple[fx.Effect, ...]) -> None:
-        """Run every effect even if one fails: a close never stops half-way. A failed cleanup is
-        retried (they are idempotent); the export is not (a recording is exported at most once).
-        What still fails goes on the span (while it is open) and into the session's errors."""
+    async def _wind_down(self, m: Managed, effects: tuple[fx.Effect, ...]) -> tuple[fx.Effect, ...]:
+        """Run every effect even if one fails, then tell the core `closed`; returns what that asks
+        for. A close never stops half-way: a failed cleanup is retried (they are idempotent); the
+        export is not (a recording is exported at most once). What still fails goes on the span
+        (while it is open) and into the session's errors."""
         async with m.lane:
             for effect in effects:
                 attempts = CLEANUP_ATTEMPTS if type(effect) in RETRIED else 1
                 for attempt in range(1, attempts + 1):
                     try:
-                        await self._run_effect(m, effect)
+                        if (pending := self._effect(m, effect)) is not None:
+                            await pending
                         break
                     except (Exception, asyncio.CancelledError) as exc:
-                        # the close itself is shielded: a cancellation here came from the effect
+                        # a close cannot be cancelled: a cancellation here came from the effect
                         if attempt < attempts:
                             continue
                         name = type(effect).__name__
                         logger.warning("session %r: %s failed: %r", m.key, name, exc)
                         m.errors.append(f"{name}: {type(exc).__name__}: {exc}")
                         telemetry.record_error(m.span, exc, name)
+        return self._feed(Closed(m.key))
 
-    async def _run_effect(self, m: Managed, effect: fx.Effect) -> None:
-        """One effect through its adapter; one that awaits is bounded by `effect_timeout` (in the
-        caller's task, so a cancellation reaches whatever the effect awaits)."""
+    def _effect(self, m: Managed, effect: fx.Effect) -> Awaitable[None] | None:
+        """Run one effect through its adapter: a synchronous one is done on return; one that
+        awaits comes back as the awaitable, bounded by `effect_timeout`, for the lane to await
+        in the caller's task (so a cancellation reaches whatever the effect awaits). No frame of
+        its own: every suspension of livekit's start or close passes up through the lane's."""
         pending = self.runner.run(m, effect)
-        if pending is None:
-            return
-        if type(effect) in AWAITING:
-            await self._watchdog.bound(pending, type(effect).__name__)
-        else:
-            await pending
+        if pending is not None and type(effect) in AWAITING:
+            return self._watchdog.bound(pending, type(effect).__name__)
+        return pending
 
     def _primary_span(self) -> Span | None:
         holder = self.scope.holder
