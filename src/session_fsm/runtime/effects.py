@@ -4,6 +4,7 @@ start is undone here, so the core's compensation only has whole effects to undo)
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
@@ -21,20 +22,24 @@ from ..fsm.states import Role, SessionState
 from .aio import in_context, uncancellable
 from .managed import Managed
 
-#: The effects that await livekit (or an exporter): the only ones that can hang, so the only ones
-#: the coordinator bounds by `effect_timeout`. The others are synchronous writes, done when
-#: `EffectRunner.run` returns.
-AWAITING: frozenset[type[fx.Effect]] = frozenset(
-    {
-        fx.StartSession,
-        fx.CloseSession,
-        fx.DrainSession,
-        fx.StopRecording,
-        fx.ExportRecording,
-        fx.RegisterHost,
-        fx.UnregisterHost,
-    }
-)
+#: The adapter method of each effect, by name.
+ADAPTERS: dict[type[fx.Effect], str] = {
+    fx.ClaimPrimary: "claim_primary",
+    fx.ReleasePrimary: "release_primary",
+    fx.AttachContext: "attach_context",
+    fx.DetachContext: "detach_context",
+    fx.StartSession: "start_session",
+    fx.DrainSession: "drain_session",
+    fx.CloseSession: "close_session",
+    fx.OpenSpan: "open_span",
+    fx.AnnotateSpan: "annotate_span",
+    fx.EndSpan: "end_span",
+    fx.StartRecording: "start_recording",
+    fx.StopRecording: "stop_recording",
+    fx.ExportRecording: "export_recording",
+    fx.RegisterHost: "register_host",
+    fx.UnregisterHost: "unregister_host",
+}
 
 
 class Executor(Protocol):
@@ -68,21 +73,7 @@ class EffectRunner:
         self.primary_span = primary_span
         self.recordings = Recordings(job) if job is not None else None
         self._run: dict[type[fx.Effect], Callable[[Managed, Any], Awaitable[None] | None]] = {
-            fx.ClaimPrimary: self.claim_primary,
-            fx.ReleasePrimary: self.release_primary,
-            fx.AttachContext: self.attach_context,
-            fx.DetachContext: self.detach_context,
-            fx.StartSession: self.start_session,
-            fx.DrainSession: self.drain_session,
-            fx.CloseSession: self.close_session,
-            fx.OpenSpan: self.open_span,
-            fx.AnnotateSpan: self.annotate_span,
-            fx.EndSpan: self.end_span,
-            fx.StartRecording: self.start_recording,
-            fx.StopRecording: self.stop_recording,
-            fx.ExportRecording: self.export_recording,
-            fx.RegisterHost: self.register_host,
-            fx.UnregisterHost: self.unregister_host,
+            kind: getattr(self, name) for kind, name in ADAPTERS.items()
         }
 
     def run(self, m: Managed, effect: fx.Effect) -> Awaitable[None] | None:
@@ -241,3 +232,13 @@ class EffectRunner:
         topics = self.topics
         if topics is not None:
             topics.host_released(m.key)
+
+
+#: The effects whose adapter awaits livekit (or an exporter), i.e. is written `async def`: the only
+#: ones that can hang, so the only ones the coordinator bounds by `effect_timeout`. The others are
+#: synchronous writes, done when `EffectRunner.run` returns.
+AWAITING: frozenset[type[fx.Effect]] = frozenset(
+    kind
+    for kind, name in ADAPTERS.items()
+    if inspect.iscoroutinefunction(getattr(EffectRunner, name))
+)
