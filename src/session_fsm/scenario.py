@@ -102,6 +102,14 @@ def _keys(obj: dict[str, Any], where: str, allowed: set[str]) -> None:
         )
 
 
+def _text(obj: dict[str, Any], key: str, where: str) -> str:
+    """`obj[key]`, which must be a non-empty string."""
+    text = obj.get(key)
+    if not isinstance(text, str) or not text:
+        raise _fail(f"{where}.{key}", "must be a non-empty string")
+    return text
+
+
 def _optional_bool(obj: dict[str, Any], key: str, where: str) -> bool | None:
     value = obj.get(key)
     if value is not None and not isinstance(value, bool):
@@ -115,17 +123,11 @@ def _exporter(value: object, where: str) -> ExporterSpec | None:
     if not isinstance(value, dict):
         raise _fail(where, 'must be an object like {"kind": "directory", "path": ...}')
     kind = value.get("kind")
-    if kind == "directory":
-        _keys(value, where, {"kind", "path"})
-        target = value.get("path")
-    elif kind == "http":
-        _keys(value, where, {"kind", "url"})
-        target = value.get("url")
-    else:
+    if kind not in ("directory", "http"):
         raise _fail(f"{where}.kind", f"must be 'directory' or 'http', got {kind!r}")
     field = "path" if kind == "directory" else "url"
-    if not isinstance(target, str) or not target:
-        raise _fail(f"{where}.{field}", "must be a non-empty string")
+    _keys(value, where, {"kind", field})
+    target = _text(value, field, where)
     if kind == "http" and not target.startswith(("http://", "https://")):
         raise _fail(f"{where}.url", f"must be an http(s) URL, got {target!r}")
     return ExporterSpec(kind, target)
@@ -154,10 +156,7 @@ def _step(value: object, where: str) -> Step:
         raise _fail(f"{where}.op", f"unknown op {op!r} (use {', '.join(OPS)})")
     if op in SESSION_OPS:
         _keys(value, where, {"op", "session"})
-        name = value.get("session")
-        if not isinstance(name, str) or not name:
-            raise _fail(f"{where}.session", "must be a non-empty string")
-        return Step(op, session=name)
+        return Step(op, session=_text(value, "session", where))
     if op == "wait":
         _keys(value, where, {"op", "seconds"})
         seconds = value.get("seconds")
@@ -171,10 +170,7 @@ def _step(value: object, where: str) -> Step:
         return Step(op, seconds=float(seconds))
     if op in ("join", "leave"):
         _keys(value, where, {"op", "participant"})
-        who = value.get("participant")
-        if not isinstance(who, str) or not who:
-            raise _fail(f"{where}.participant", "must be a non-empty string")
-        return Step(op, participant=who)
+        return Step(op, participant=_text(value, "participant", where))
     if op == "per_participant":
         _keys(value, where, {"op"})
         return Step(op)
