@@ -49,7 +49,7 @@ from ..fsm.machine import Scope
 from ..fsm.states import OwnershipState, Role, SessionState
 from ..fsm.table import CLOSING, TABLE, Table
 from .aio import uncancellable
-from .effects import AWAITING, EffectRunner, Executor
+from .effects import EffectRunner, Executor
 from .managed import Managed
 from .observe import RealObservation
 from .watchdog import EffectWatchdog
@@ -262,8 +262,9 @@ class SessionCoordinator:
             try:
                 async with m.lane:
                     for effect in effects:
-                        if (pending := self._effect(m, effect)) is not None:
-                            await pending
+                        if (pending := self.runner.run(m, effect)) is not None:
+                            with self._watchdog.watch(type(effect).__name__):
+                                await pending
             except Exception as exc:
                 telemetry.record_error(m.span, exc, "drain")
                 raise EffectFailed(
@@ -456,8 +457,9 @@ class SessionCoordinator:
         try:
             async with m.lane:
                 for effect in effects:
-                    if (pending := self._effect(m, effect)) is not None:
-                        await pending
+                    if (pending := self.runner.run(m, effect)) is not None:
+                        with self._watchdog.watch(type(effect).__name__):
+                            await pending
                     completed += 1
         except BaseException as exc:
             await uncancellable(self._undo_start(m, completed, exc))
@@ -522,8 +524,9 @@ class SessionCoordinator:
                 attempts = CLEANUP_ATTEMPTS if type(effect) in RETRIED else 1
                 for attempt in range(1, attempts + 1):
                     try:
-                        if (pending := self._effect(m, effect)) is not None:
-                            await pending
+                        if (pending := self.runner.run(m, effect)) is not None:
+                            with self._watchdog.watch(type(effect).__name__):
+                                await pending
                         break
                     except (Exception, asyncio.CancelledError) as exc:
                         # a close cannot be cancelled: a cancellation here came from the effect
@@ -534,16 +537,6 @@ class SessionCoordinator:
                         m.errors.append(f"{name}: {type(exc).__name__}: {exc}")
                         telemetry.record_error(m.span, exc, name)
         return self._feed(Closed(m.key))
-
-    def _effect(self, m: Managed, effect: fx.Effect) -> Awaitable[None] | None:
-        """Run one effect through its adapter: a synchronous one is done on return; one that
-        awaits comes back as the awaitable, bounded by `effect_timeout`, for the lane to await
-        in the caller's task (so a cancellation reaches whatever the effect awaits). No frame of
-        its own: every suspension of livekit's start or close passes up through the lane's."""
-        pending = self.runner.run(m, effect)
-        if pending is not None and type(effect) in AWAITING:
-            return self._watchdog.bound(pending, type(effect).__name__)
-        return pending
 
     def _primary_span(self) -> Span | None:
         holder = self.scope.holder

@@ -5,11 +5,13 @@ start is undone here, so the core's compensation only has whole effects to undo)
 from __future__ import annotations
 
 import inspect
+import typing
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from livekit import rtc
 from livekit.agents import JobContext
+from livekit.agents.voice.remote_session import SessionHost
 from opentelemetry.trace import Span
 
 from ..adapters import agents, telemetry
@@ -214,31 +216,49 @@ class EffectRunner:
 
     # ------------------------------------------------------------------ the host handler
 
-    async def register_host(self, m: Managed, effect: fx.RegisterHost) -> None:
+    def register_host(self, m: Managed, effect: fx.RegisterHost) -> Awaitable[None] | None:
         topics = self.topics
         if topics is None:
             raise StartFailedError(f"session {m.key!r} cannot host without a room", session=m.key)
-        if not agents.has_host(m.session):  # a promotion: livekit gave it no host at start
-            topics.host_free(m.key)
-            await agents.start_host(m.session, topics.room)
+        if agents.has_host(m.session):  # livekit started it with the session
+            topics.host_acquired(m.key)
+            return None
+        return self._host_promoted(m, topics)
+
+    async def _host_promoted(self, m: Managed, topics: RoomTopics) -> None:
+        """A promotion: livekit gives a session its host only at start."""
+        topics.host_free(m.key)
+        await agents.start_host(m.session, topics.room)
         topics.host_acquired(m.key)
 
-    async def unregister_host(self, m: Managed, effect: fx.UnregisterHost) -> None:
+    def unregister_host(self, m: Managed, effect: fx.UnregisterHost) -> Awaitable[None] | None:
         """After CloseSession the host is already closed; undoing a failed start comes here
         first, with the host still running."""
         host = agents.take_host(m.session)
         if host is not None:
-            await host.aclose()
-        topics = self.topics
-        if topics is not None:
-            topics.host_released(m.key)
+            return self._close_host(m, host)
+        self._host_released(m)
+        return None
+
+    async def _close_host(self, m: Managed, host: SessionHost) -> None:
+        await host.aclose()
+        self._host_released(m)
+
+    def _host_released(self, m: Managed) -> None:
+        if self.topics is not None:
+            self.topics.host_released(m.key)
 
 
-#: The effects whose adapter awaits livekit (or an exporter), i.e. is written `async def`: the only
-#: ones that can hang, so the only ones the coordinator bounds by `effect_timeout`. The others are
-#: synchronous writes, done when `EffectRunner.run` returns.
+def _may_await(adapter: Callable[..., object]) -> bool:
+    """`async def`, or declared to return an awaitable when it has something to wait for."""
+    if inspect.iscoroutinefunction(adapter):
+        return True
+    returns = typing.get_type_hints(adapter)["return"]
+    return any(typing.get_origin(kind) is Awaitable for kind in typing.get_args(returns))
+
+
+#: The effects whose adapter can await livekit (or an exporter): the only ones that can hang.
+#: The others are synchronous writes, done when `EffectRunner.run` returns.
 AWAITING: frozenset[type[fx.Effect]] = frozenset(
-    kind
-    for kind, name in ADAPTERS.items()
-    if inspect.iscoroutinefunction(getattr(EffectRunner, name))
+    kind for kind, name in ADAPTERS.items() if _may_await(getattr(EffectRunner, name))
 )
