@@ -33,9 +33,15 @@ CHAT_TOPIC = "lk.chat"
 class TopicPlan:
     """The RoomOptions a session starts with, and what it was denied."""
 
-    options: RoomOptions
+    #: The caller's options (None: livekit's defaults) unless a topic was denied; then a copy
+    #: with that topic switched off.
+    options: RoomOptions | None
     granted: tuple[str, ...]
     denied: dict[str, str]  # topic -> owner
+
+
+#: What `room_options=None` means to livekit, only ever read (to see which topics it wants).
+_DEFAULTS = RoomOptions()
 
 
 class RoomTopics:
@@ -68,12 +74,12 @@ class RoomTopics:
 
     def plan(self, key: str, options: RoomOptions | None) -> TopicPlan:
         """Reserve the free RoomIO topics for `key`; switch the taken ones off in its options."""
-        opts = copy.copy(options) if options is not None else RoomOptions()
+        asked = options if options is not None else _DEFAULTS
         wanted = []
-        audio = opts.get_audio_input_options()
+        audio = asked.get_audio_input_options()
         if audio is not None and audio.pre_connect_audio:
             wanted.append(PRE_CONNECT_TOPIC)
-        if opts.get_text_input_options() is not None:
+        if asked.get_text_input_options() is not None:
             wanted.append(CHAT_TOPIC)
         granted, denied = [], {}
         for topic in wanted:
@@ -85,6 +91,9 @@ class RoomTopics:
                 granted.append(topic)
             else:
                 denied[topic] = owner
+        if not denied:  # livekit gets what it would get without us (nothing to copy or build)
+            return TopicPlan(options, tuple(granted), denied)
+        opts = copy.copy(asked)
         if PRE_CONNECT_TOPIC in denied:
             assert audio is not None
             opts.audio_input = dataclasses.replace(audio, pre_connect_audio=False)

@@ -120,7 +120,9 @@ class EffectRunner:
         before = agents.job_primary(self.job) if self.job is not None else None
         kwargs: dict[str, Any] = {"record": effect.record, "session_host": effect.host}
         if m.room is not None:
-            kwargs.update(room=m.room, room_options=options)
+            kwargs["room"] = m.room
+        if options is not None:  # None: livekit's defaults, as without us
+            kwargs["room_options"] = options
         assert m.agent is not None
         assert m.context is not None
         try:
