@@ -26,12 +26,14 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import inspect
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 from livekit import rtc
 from livekit.agents import AgentSession, JobContext
+from livekit.agents.voice.events import CloseEvent
 from livekit.agents.voice.recorder_io import RecorderIO
 from livekit.agents.voice.remote_session import RoomSessionTransport, SessionHost
 from opentelemetry import context as otel_context
@@ -132,6 +134,23 @@ async def run_shutdown_callbacks(job: JobContext, reason: str) -> None:
 
 
 # --------------------------------------------------------------------------- AgentSession
+
+
+#: livekit's event emitter calls `inspect.signature()` on every listener at every `emit()` (to
+#: pass it only the arguments it takes); a listener that carries its signature makes that a lookup.
+_ONE_ARGUMENT = inspect.Signature(
+    [inspect.Parameter("event", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+)
+
+
+def on_close(session: AgentSession[Any], listener: Callable[[CloseEvent], None]) -> None:
+    """Call `listener(event)` when the session closes, whoever closed it."""
+    listener.__signature__ = _ONE_ARGUMENT  # type: ignore[attr-defined]
+    session.on("close", listener)
+
+
+def off_close(session: AgentSession[Any], listener: Callable[[CloseEvent], None]) -> None:
+    session.off("close", listener)
 
 
 def is_running(session: AgentSession[Any]) -> bool:

@@ -342,7 +342,7 @@ class SessionCoordinator:
         del self._by_id[id(m.session)]
         agents.attach(m.session, "coordinator", None)
         if m.on_close is not None:
-            m.session.off("close", m.on_close)
+            agents.off_close(m.session, m.on_close)
             m.on_close = None
 
     # ------------------------------------------------------------------ the machinery
@@ -574,7 +574,7 @@ class SessionCoordinator:
                 self._spawn(self._closed_by_livekit(m, event))
 
         m.on_close = on_close
-        m.session.on("close", on_close)
+        agents.on_close(m.session, on_close)
 
     async def _closed_by_livekit(self, m: Managed, event: CloseEvent) -> None:
         if m.span is not None and m.span.is_recording():
