@@ -40,8 +40,19 @@ class TopicPlan:
     denied: dict[str, str]  # topic -> owner
 
 
-#: What `room_options=None` means to livekit, only ever read (to see which topics it wants).
-_DEFAULTS = RoomOptions()
+def _wanted(options: RoomOptions) -> tuple[str, ...]:
+    """The RoomIO topics a session started with these options registers."""
+    wanted = []
+    audio = options.get_audio_input_options()
+    if audio is not None and audio.pre_connect_audio:
+        wanted.append(PRE_CONNECT_TOPIC)
+    if options.get_text_input_options() is not None:
+        wanted.append(CHAT_TOPIC)
+    return tuple(wanted)
+
+
+#: What livekit's default options (`room_options` not given) register.
+_DEFAULT_WANTED = _wanted(RoomOptions())
 
 
 class RoomTopics:
@@ -74,15 +85,8 @@ class RoomTopics:
 
     def plan(self, key: str, options: RoomOptions | None) -> TopicPlan:
         """Reserve the free RoomIO topics for `key`; switch the taken ones off in its options."""
-        asked = options if options is not None else _DEFAULTS
-        wanted = []
-        audio = asked.get_audio_input_options()
-        if audio is not None and audio.pre_connect_audio:
-            wanted.append(PRE_CONNECT_TOPIC)
-        if asked.get_text_input_options() is not None:
-            wanted.append(CHAT_TOPIC)
         granted, denied = [], {}
-        for topic in wanted:
+        for topic in _DEFAULT_WANTED if options is None else _wanted(options):
             owner = self.owners.get(topic)
             if owner is None and self._registered(topic):
                 owner = "a handler registered outside this library"
@@ -93,8 +97,9 @@ class RoomTopics:
                 denied[topic] = owner
         if not denied:  # livekit gets what it would get without us (nothing to copy or build)
             return TopicPlan(options, tuple(granted), denied)
-        opts = copy.copy(asked)
+        opts = copy.copy(options) if options is not None else RoomOptions()
         if PRE_CONNECT_TOPIC in denied:
+            audio = opts.get_audio_input_options()
             assert audio is not None
             opts.audio_input = dataclasses.replace(audio, pre_connect_audio=False)
         if CHAT_TOPIC in denied:
