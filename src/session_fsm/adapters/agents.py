@@ -27,7 +27,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import inspect
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -66,12 +66,10 @@ def text_stream_topics(room: rtc.Room) -> list[str]:
     return sorted(room._text_stream_handlers)
 
 
-def has_byte_stream_handler(room: rtc.Room, topic: str) -> bool:
-    return topic in room._byte_stream_handlers
-
-
-def has_text_stream_handler(room: rtc.Room, topic: str) -> bool:
-    return topic in room._text_stream_handlers
+def stream_handler_tables(room: rtc.Room) -> tuple[Mapping[str, object], Mapping[str, object]]:
+    """The Room's byte- and text-stream handler tables, by topic: live views (livekit adds and
+    removes handlers in place), to be read only."""
+    return room._byte_stream_handlers, room._text_stream_handlers
 
 
 def seat_participant(room: rtc.Room, participant: rtc.RemoteParticipant) -> None:

@@ -60,6 +60,7 @@ class RoomTopics:
 
     def __init__(self, room: rtc.Room) -> None:
         self.room = room
+        self._byte_handlers, self._text_handlers = agents.stream_handler_tables(room)
         #: topic -> session key, for the topics sessions of this library own
         self.owners: dict[str, str] = {}
 
@@ -73,10 +74,9 @@ class RoomTopics:
 
     # ------------------------------------------------------------------ reading the real table
 
-    def _registered(self, topic: str) -> bool:
-        if topic == CHAT_TOPIC:
-            return agents.has_text_stream_handler(self.room, topic)
-        return agents.has_byte_stream_handler(self.room, topic)
+    def registered(self, topic: str) -> bool:
+        """Whether the Room has a handler for `topic` now, whoever registered it."""
+        return topic in (self._text_handlers if topic == CHAT_TOPIC else self._byte_handlers)
 
     def owner(self, topic: str) -> str | None:
         return self.owners.get(topic)
@@ -88,7 +88,7 @@ class RoomTopics:
         granted, denied = [], {}
         for topic in _DEFAULT_WANTED if options is None else _wanted(options):
             owner = self.owners.get(topic)
-            if owner is None and self._registered(topic):
+            if owner is None and self.registered(topic):
                 owner = "a handler registered outside this library"
             if owner is None or owner == key:
                 self.owners[topic] = key
@@ -117,7 +117,7 @@ class RoomTopics:
 
     def host_acquired(self, key: str) -> None:
         """The session's start (or promotion) registered `lk.agent.session`: record it."""
-        if not self._registered(HOST_TOPIC):
+        if not self.registered(HOST_TOPIC):
             raise StartFailedError(
                 f"session {key!r} should host {HOST_TOPIC!r} but the room has no handler for it "
                 "after its start; was session_host overridden?",
@@ -133,7 +133,7 @@ class RoomTopics:
 
     def host_free(self, key: str) -> None:
         """Before hosting: nobody may hold the topic (not even outside this library)."""
-        if self._registered(HOST_TOPIC):
+        if self.registered(HOST_TOPIC):
             holder = self.owners.get(HOST_TOPIC, "a handler registered outside this library")
             raise StartFailedError(
                 f"session {key!r} cannot host: {HOST_TOPIC!r} is held by {holder}.", session=key
@@ -146,7 +146,7 @@ class RoomTopics:
             self._unregister(HOST_TOPIC)
 
     def _unregister(self, topic: str) -> None:
-        if not self._registered(topic):
+        if not self.registered(topic):
             return
         if topic == CHAT_TOPIC:
             self.room.unregister_text_stream_handler(topic)

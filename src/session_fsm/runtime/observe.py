@@ -25,8 +25,9 @@ class RealObservation:
             if holder is not None:
                 self.job_primary = by_id.get(id(holder), coord.scope.holder or "<foreign>")
         self.host_owner: str | None = None
-        if coord.room is not None and agents.has_byte_stream_handler(coord.room, HOST_TOPIC):
-            self.host_owner = RoomTopics.of(coord.room).owner(HOST_TOPIC) or "<unmanaged>"
+        topics = RoomTopics.of(coord.room) if coord.room is not None else None
+        if topics is not None and topics.registered(HOST_TOPIC):
+            self.host_owner = topics.owner(HOST_TOPIC) or "<unmanaged>"
         self.recording = {
             key for key, m in managed.items() if (r := agents.recorder(m.session)) and r.recording
         }
