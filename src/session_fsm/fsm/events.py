@@ -13,9 +13,6 @@ from .states import Role
 
 SessionKey = str
 
-_flag = attrs.validators.optional(attrs.validators.instance_of(bool))
-
-
 _str = attrs.validators.instance_of(str)
 
 
@@ -23,14 +20,31 @@ _str = attrs.validators.instance_of(str)
 class Start:
     """Ask for `session` to start; the core resolves `role` against the scope."""
 
-    session: SessionKey = attrs.field(validator=_str)
-    role: Role = attrs.field(default=Role.AUTO, validator=attrs.validators.instance_of(Role))
+    session: SessionKey
+    role: Role = Role.AUTO
     #: None: the scope's default for a primary (the job's recording setting), off for a secondary.
-    record: bool | None = attrs.field(default=None, validator=_flag)
+    record: bool | None = None
     #: None: host when primary. True on a session that resolves to secondary is an error.
-    host: bool | None = attrs.field(default=None, validator=_flag)
+    host: bool | None = None
     #: Whether the caller gave recording exporters.
-    exporter: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
+    exporter: bool = False
+
+    def __attrs_post_init__(self) -> None:
+        # one check for all five fields rather than a validator each: every start makes one
+        if (
+            not isinstance(self.session, str)
+            or not isinstance(self.role, Role)
+            or type(self.record) not in _FLAG
+            or type(self.host) not in _FLAG
+            or type(self.exporter) is not bool
+        ):
+            raise TypeError(
+                "Start takes session: str, role: Role, record and host: bool or None, "
+                f"exporter: bool; got {self!r}"
+            )
+
+
+_FLAG = (bool, type(None))
 
 
 @attrs.frozen(slots=True)
