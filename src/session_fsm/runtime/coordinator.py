@@ -56,7 +56,8 @@ from .watchdog import EffectWatchdog
 
 logger = logging.getLogger("session_fsm")
 
-_AT_REST = (SessionState.CREATED, SessionState.CLOSED)
+_CLOSED = SessionState.CLOSED
+_AT_REST = (SessionState.CREATED, _CLOSED)
 
 #: Cleanup effects are idempotent, so a failed one is tried again, up to this many times in all.
 CLEANUP_ATTEMPTS = 3
@@ -436,13 +437,14 @@ class SessionCoordinator:
         m = self._managed.get(key)
         if m is None:
             return
-        after = self.scope.state(key)
+        after = self.scope.sessions()[key].state
         if after is before:
             return
-        telemetry.record_state(m.span, before, after)
-        if after is SessionState.CLOSED:
+        if m.span is not None:  # the first transitions come before the span is adopted
+            telemetry.record_state(m.span, before, after)
+        if after is _CLOSED:
             m.closed.set()
-        else:
+        elif before is _CLOSED:  # started again
             m.closed.clear()
 
     async def _run_start(
