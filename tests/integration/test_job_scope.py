@@ -187,6 +187,31 @@ async def test_job_shutdown_closes_every_session_before_the_room_disconnects(
     assert at_disconnect == [SessionState.CLOSED] * 3
 
 
+@pytest.mark.parametrize("forget", [False, True])
+async def test_the_end_of_job_report_sees_the_last_primary_unless_it_was_forgotten(
+    offline_job: JobContext, forget: bool
+) -> None:
+    seen_by_report: list[object] = []
+
+    async def nothing() -> None:
+        pass
+
+    async def report() -> None:  # runs inside livekit's session-end step
+        seen_by_report.append(agents.job_primary(offline_job))
+
+    agents.hook_session_end(offline_job, nothing, report)
+    coordinator = SessionCoordinator.for_job(offline_job)
+    first, last = new_session(), new_session()
+    for s in (first, last):
+        await coordinator.start(s, agent())
+        await coordinator.close(s)
+    if forget:
+        coordinator.forget(last)
+    await run_job_shutdown(offline_job)
+    assert seen_by_report == [None if forget else last]
+    assert agents.job_primary(offline_job) is None
+
+
 async def test_a_foreign_primary_makes_auto_secondary_and_primary_conflict(
     coordinator: SessionCoordinator, offline_room: rtc.Room, offline_job: JobContext
 ) -> None:

@@ -336,12 +336,16 @@ class SessionCoordinator:
         await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     def forget(self, session: AgentSession[Any]) -> None:
-        """Drop a closed session from the scope (the per-participant fan-out does this)."""
+        """Drop a closed session from the scope (the per-participant fan-out does this): the
+        coordinator keeps no reference to it, and does not show it to livekit's end-of-job
+        report as the last primary."""
         key = self._key(session)
         self.scope.forget(key)
         m = self._managed.pop(key)
         del self._by_id[id(m.session)]
         agents.attach(m.session, "coordinator", None)
+        if self._last_primary is m.session:
+            self._last_primary = None
         if m.on_close is not None:
             agents.off_close(m.session, m.on_close)
             m.on_close = None
