@@ -92,7 +92,7 @@ class SessionSpan(Span):
 
 def adopt(span: Span, *, key: str, role: str, primary: Span | None) -> SessionSpan:
     """Take charge of a session's span: role, name, and a link to the primary's span."""
-    wrapped = span if isinstance(span, SessionSpan) else SessionSpan(span)
+    wrapped = span if type(span) is SessionSpan else SessionSpan(span)
     wrapped.set_attributes({ROLE: role, NAME: key})
     if primary is not None:
         wrapped.add_link(primary.get_span_context(), {"lk.link": "primary_session"})

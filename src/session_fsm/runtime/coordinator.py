@@ -283,7 +283,7 @@ class SessionCoordinator:
             return SessionState.CREATED
         effects = self._feed(Close(key))
         if effects:
-            await self._run_close(m, effects)
+            await uncancellable(self._wind_down(m, effects))
         elif self.scope.state(key) is not SessionState.CLOSED:
             await m.closed.wait()
         return self.scope.state(key)
@@ -371,14 +371,13 @@ class SessionCoordinator:
             )
 
     def _key(self, session: AgentSession[Any]) -> str:
-        self._check_session(session)
         key = self._by_id.get(id(session))
-        if key is None:
-            raise InvalidInput(
-                "this AgentSession is managed by no coordinator; start it with this coordinator "
-                "first."
-            )
-        return key
+        if key is not None and self._managed[key].session is session:
+            return key  # one of ours: nothing more to check
+        self._check_session(session)
+        raise InvalidInput(
+            "this AgentSession is managed by no coordinator; start it with this coordinator first."
+        )
 
     def _admit(self, session: AgentSession[Any], name: str | None) -> tuple[str, Managed]:
         """The session's key and record; a new session is only kept once its start is accepted."""
@@ -402,11 +401,12 @@ class SessionCoordinator:
     def _feed(self, event: Event, admit: Managed | None = None) -> tuple[fx.Effect, ...]:
         """Apply one event; route granted plans to their waiters; return this event's effects."""
         scope = self.scope
+        records = scope.sessions()  # live: records change in place
         key: str | None = getattr(event, "session", None)
-        before = scope.sessions().get(key) if key is not None else None
+        before = records.get(key) if key is not None else None
         before_state = before.state if before is not None else None
         waiter = scope.waiter if scope.waiter != key else None
-        waiter_state = scope.state(waiter) if waiter is not None else None
+        waiter_state = records[waiter].state if waiter is not None else None
         effects = scope.handle(event)
         if admit is not None and admit.key not in self._managed:
             if admit.key.startswith("session-"):
@@ -415,13 +415,13 @@ class SessionCoordinator:
             self._by_id[id(admit.session)] = admit.key
             agents.attach(admit.session, "coordinator", self)
         if key is not None:
-            self._note_state(key, before_state)
+            self._note_state(key, before_state, records[key].state)
         if waiter is not None or self._awaiting_grant:  # only a waiter can be granted a plan
             granted = tuple(e for e in effects if e.session != key)
             if granted:
                 effects = tuple(e for e in effects if e.session == key)
             if waiter is not None:
-                self._note_state(waiter, waiter_state)
+                self._note_state(waiter, waiter_state, records[waiter].state)
             self._resolve_grants(granted)
         if scope.holder is not None and not scope.foreign:
             self._last_primary = self._managed[scope.holder].session
@@ -437,12 +437,11 @@ class SessionCoordinator:
             elif self.scope.waiter != m.key:
                 m.grant.set_result(None)
 
-    def _note_state(self, key: str, before: SessionState | None) -> None:
+    def _note_state(self, key: str, before: SessionState | None, after: SessionState) -> None:
+        if after is before:
+            return
         m = self._managed.get(key)
         if m is None:
-            return
-        after = self.scope.sessions()[key].state
-        if after is before:
             return
         if m.span is not None:  # the first transitions come before the span is adopted
             telemetry.record_state(m.span, before, after)
@@ -479,7 +478,7 @@ class SessionCoordinator:
             ) from exc
         after = self._feed(Started(m.key))
         if after:  # a close arrived while it was starting
-            await self._run_close(m, after)
+            await uncancellable(self._wind_down(m, after))
         return self.scope.state(m.key)
 
     async def _wait_for_grant(self, m: Managed, timeout: float) -> tuple[fx.Effect, ...] | None:
@@ -516,9 +515,6 @@ class SessionCoordinator:
         after = await self._wind_down(m, undo)
         if after:  # a failed promotion with a close pending: close the secondary
             await self._wind_down(m, after)
-
-    async def _run_close(self, m: Managed, effects: tuple[fx.Effect, ...]) -> None:
-        await uncancellable(self._wind_down(m, effects))
 
     async def _wind_down(self, m: Managed, effects: tuple[fx.Effect, ...]) -> tuple[fx.Effect, ...]:
         """Run every effect even if one fails, then tell the core `closed`; returns what that asks
