@@ -263,9 +263,7 @@ class SessionCoordinator:
             try:
                 async with m.lane:
                     for effect in effects:
-                        if (pending := self.runner.run(m, effect)) is not None:
-                            with self._watchdog.watch(type(effect).__name__):
-                                await pending
+                        await self._run_effect(m, effect)
             except Exception as exc:
                 telemetry.record_error(m.span, exc, "drain")
                 raise EffectFailed(
@@ -462,9 +460,7 @@ class SessionCoordinator:
         try:
             async with m.lane:
                 for effect in effects:
-                    if (pending := self.runner.run(m, effect)) is not None:
-                        with self._watchdog.watch(type(effect).__name__):
-                            await pending
+                    await self._run_effect(m, effect)
                     completed += 1
         except BaseException as exc:
             await uncancellable(self._undo_start(m, completed, exc))
@@ -526,9 +522,7 @@ class SessionCoordinator:
                 attempts = CLEANUP_ATTEMPTS if type(effect) in RETRIED else 1
                 for attempt in range(1, attempts + 1):
                     try:
-                        if (pending := self.runner.run(m, effect)) is not None:
-                            with self._watchdog.watch(type(effect).__name__):
-                                await pending
+                        await self._run_effect(m, effect)
                         break
                     except (Exception, asyncio.CancelledError) as exc:
                         # a close cannot be cancelled: a cancellation here came from the effect
@@ -539,6 +533,14 @@ class SessionCoordinator:
                         m.errors.append(f"{name}: {type(exc).__name__}: {exc}")
                         telemetry.record_error(m.span, exc, name)
         return self._feed(Closed(m.key))
+
+    async def _run_effect(self, m: Managed, effect: fx.Effect) -> None:
+        """One effect through its adapter: a synchronous one is done when `run` returns; one that
+        awaits is awaited here, in the lane's task (so a cancellation reaches whatever it awaits),
+        bounded by `effect_timeout`."""
+        if (pending := self.runner.run(m, effect)) is not None:
+            with self._watchdog.watch(type(effect).__name__):
+                await pending
 
     def _primary_span(self) -> Span | None:
         holder = self.scope.holder

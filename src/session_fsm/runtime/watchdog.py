@@ -6,9 +6,7 @@ armed for the oldest effect in flight and only moved when it fires: it then canc
 whose effect is past its deadline (the way `asyncio.timeout` does, so their own cancellations
 are told apart) and re-arms for the next deadline, if any effect is still in flight.
 
-A watch is a plain `with` block around the lane's own `await`, not a coroutine wrapping the
-effect: a wrapper would be one more frame to pass through on every suspension of livekit's start
-and close, of which a close has over a dozen.
+A watch is a plain `with` block around the effect's `await` (`SessionCoordinator._run_effect`).
 """
 
 from __future__ import annotations
