@@ -227,10 +227,7 @@ class Scope:
         elif row.source is _STARTING:
             s.plan = ()
         if row.sets or row.clears:
-            flags = (s.flags | row.sets) & ~row.clears
-            if (flags ^ s.flags) & WAITING:
-                self.waiter = s.key if flags & WAITING else None
-            s.flags = flags
+            self._set_flags(s, (s.flags | row.sets) & ~row.clears)
         assert target is not None
         s.state, s.rows = target, row.next_rows
         if target is _CLOSED:
@@ -277,7 +274,7 @@ class Scope:
             s.cache = None  # plans depend on these options (and the key), not on the role
 
     def _set_flags(self, s: SessionRecord, flags: int) -> None:
-        """Flags outside a row (the grant): the waiter follows the WAITING bit."""
+        """The waiter follows the WAITING bit."""
         if (flags ^ s.flags) & WAITING:
             self.waiter = s.key if flags & WAITING else None
         s.flags = flags
