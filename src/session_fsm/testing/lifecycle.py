@@ -201,7 +201,8 @@ class LifecycleMachine(RuleBasedStateMachine):
     def teardown(self) -> None:
         try:
             self.loop.run_until_complete(self._shutdown())
-        finally:
+        finally:  # even when a check failed: no task may outlive its loop
+            self.loop.run_until_complete(_cancel_the_rest())
             self.stack.close()
             self.loop.close()
             asyncio.set_event_loop(None)
@@ -216,10 +217,15 @@ class LifecycleMachine(RuleBasedStateMachine):
         assert not library_tasks(), f"tasks left: {library_tasks()} after {self.log}"
         if self.directory is not None:
             assert not open_files(self.directory), f"files left open after {self.log}"
-        leftovers = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
-        for task in leftovers:  # livekit's own background tasks of closed sessions
-            task.cancel()
-        await asyncio.gather(*leftovers, return_exceptions=True)
+
+
+async def _cancel_the_rest() -> None:
+    """livekit's own background tasks of closed sessions (and, after a failed check, of sessions
+    still running): cancelled and awaited, not left to be collected once the loop is closed."""
+    leftovers = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+    for task in leftovers:
+        task.cancel()
+    await asyncio.gather(*leftovers, return_exceptions=True)
 
 
 async def _warm_up() -> None:
