@@ -1,9 +1,9 @@
 """pytest plugin (registered through the `pytest11` entry point): real livekit objects, offline.
 
 Fixtures: `offline_room` (an unconnected `rtc.Room`), `offline_job` (a real `JobContext` for it,
-made current), `coordinator` (the job's `SessionCoordinator`), `span_exporter` (an in-memory
-OpenTelemetry exporter that sees every span livekit-agents and this library make), and
-`session_scope` (a bare core scope).
+made current), `coordinator` (the job's `SessionCoordinator`, its sessions closed after the
+test), `span_exporter` (an in-memory OpenTelemetry exporter that sees every span livekit-agents
+and this library make), and `session_scope` (a bare core scope).
 """
 
 from __future__ import annotations
@@ -46,11 +46,15 @@ async def offline_job(offline_room: rtc.Room) -> AsyncIterator[JobContext]:
         yield job
 
 
-@pytest.fixture
-def coordinator(offline_job: JobContext) -> SessionCoordinator:
+@pytest_asyncio.fixture
+async def coordinator(offline_job: JobContext) -> AsyncIterator[SessionCoordinator]:
+    """The job's coordinator; what the test leaves running is closed after it, as the job's
+    shutdown would (not left to be collected once the test's loop is closed)."""
     from ..runtime.coordinator import SessionCoordinator
 
-    return SessionCoordinator.for_job(offline_job)
+    coord = SessionCoordinator.for_job(offline_job)
+    yield coord
+    await coord.aclose()
 
 
 @pytest.fixture
