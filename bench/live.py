@@ -35,17 +35,19 @@ async def _overhead(rounds: int) -> dict[str, float]:
 
     async def bare() -> float:
         s: AgentSession[None] = AgentSession()
+        agent = Agent(instructions="x")  # ~80 us to build: not part of start+close
         gc.collect(0)
         began = time.perf_counter()
-        await s.start(Agent(instructions="x"), room=room, record=False)
+        await s.start(agent, room=room, record=False)
         await s.aclose()
         return time.perf_counter() - began
 
     async def managed() -> float:
         s: AgentSession[None] = AgentSession()
+        agent = Agent(instructions="x")
         gc.collect(0)
         began = time.perf_counter()
-        await coord.start(s, Agent(instructions="x"))
+        await coord.start(s, agent)
         await coord.close(s)
         elapsed = time.perf_counter() - began
         coord.forget(s)
