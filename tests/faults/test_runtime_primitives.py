@@ -4,16 +4,12 @@ cut (`uncancellable`) and the one-timer bound on effects (`EffectWatchdog`)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
-from typing import TypeVar
 
 import pytest
 
 from session_fsm.runtime.aio import uncancellable
 from session_fsm.runtime.watchdog import EffectWatchdog
 from session_fsm.testing.cancel import cancel_at
-
-T = TypeVar("T")
 
 
 class Work:
@@ -63,18 +59,12 @@ async def test_a_cancellation_thrown_straight_in_also_waits_for_the_work() -> No
     assert work.finished
 
 
-async def bounded(watchdog: EffectWatchdog, work: Awaitable[T], what: str) -> T:
-    """What a coordinator lane does around each awaiting effect."""
-    with watchdog.watch(what):
-        return await work
-
-
 async def test_the_watchdog_cuts_a_hanging_effect_and_names_it() -> None:
     watchdog = EffectWatchdog(0.05)
     task = asyncio.current_task()
     assert task is not None
     with pytest.raises(TimeoutError, match=r"StartSession took longer than effect_timeout=0\.05s"):
-        await bounded(watchdog, asyncio.Event().wait(), "StartSession")
+        await watchdog.bound(asyncio.Event().wait(), "StartSession")
     assert task.cancelling() == 0  # its own cancellation is taken back
 
 
@@ -82,11 +72,11 @@ async def test_the_watchdog_leaves_quick_effects_alone_and_rearms_for_later_ones
     watchdog = EffectWatchdog(0.05)
     quick = Work()
     quick.go.set()
-    hanging = asyncio.ensure_future(bounded(watchdog, asyncio.Event().wait(), "CloseSession"))
-    assert await bounded(watchdog, quick(), "RegisterHost") == "done"
+    hanging = asyncio.ensure_future(watchdog.bound(asyncio.Event().wait(), "CloseSession"))
+    assert await watchdog.bound(quick(), "RegisterHost") == "done"
     with pytest.raises(TimeoutError, match="CloseSession"):
         await hanging
-    later = asyncio.ensure_future(bounded(watchdog, asyncio.Event().wait(), "UnregisterHost"))
+    later = asyncio.ensure_future(watchdog.bound(asyncio.Event().wait(), "UnregisterHost"))
     with pytest.raises(TimeoutError, match="UnregisterHost"):
         await later
 
@@ -94,7 +84,7 @@ async def test_the_watchdog_leaves_quick_effects_alone_and_rearms_for_later_ones
 async def test_a_callers_cancellation_is_not_turned_into_a_timeout() -> None:
     watchdog = EffectWatchdog(60)
     work = Work()
-    effect = asyncio.ensure_future(bounded(watchdog, work(), "DrainSession"))
+    effect = asyncio.ensure_future(watchdog.bound(work(), "DrainSession"))
     await work.started.wait()
     effect.cancel()
     with pytest.raises(asyncio.CancelledError):

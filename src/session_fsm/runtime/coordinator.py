@@ -263,7 +263,8 @@ class SessionCoordinator:
             try:
                 async with m.lane:
                     for effect in effects:
-                        await self._run_effect(m, effect)
+                        if (pending := self._run_effect(m, effect)) is not None:
+                            await pending
             except Exception as exc:
                 telemetry.record_error(m.span, exc, "drain")
                 raise EffectFailed(
@@ -460,7 +461,8 @@ class SessionCoordinator:
         try:
             async with m.lane:
                 for effect in effects:
-                    await self._run_effect(m, effect)
+                    if (pending := self._run_effect(m, effect)) is not None:
+                        await pending
                     completed += 1
         except BaseException as exc:
             await uncancellable(self._undo_start(m, completed, exc))
@@ -522,7 +524,8 @@ class SessionCoordinator:
                 attempts = CLEANUP_ATTEMPTS if type(effect) in RETRIED else 1
                 for attempt in range(1, attempts + 1):
                     try:
-                        await self._run_effect(m, effect)
+                        if (pending := self._run_effect(m, effect)) is not None:
+                            await pending
                         break
                     except (Exception, asyncio.CancelledError) as exc:
                         # a close cannot be cancelled: a cancellation here came from the effect
@@ -534,13 +537,13 @@ class SessionCoordinator:
                         telemetry.record_error(m.span, exc, name)
         return self._feed(Closed(m.key))
 
-    async def _run_effect(self, m: Managed, effect: fx.Effect) -> None:
-        """One effect through its adapter: a synchronous one is done when `run` returns; one that
-        awaits is awaited here, in the lane's task (so a cancellation reaches whatever it awaits),
-        bounded by `effect_timeout`."""
-        if (pending := self.runner.run(m, effect)) is not None:
-            with self._watchdog.watch(type(effect).__name__):
-                await pending
+    def _run_effect(self, m: Managed, effect: fx.Effect) -> Awaitable[None] | None:
+        """One effect through its adapter. A synchronous one is done when this returns None (most
+        are: a coroutine apiece would cost more than they do); one that awaits comes back bounded
+        by `effect_timeout`, for the lane's task to await (so a cancellation reaches whatever it
+        awaits)."""
+        pending = self.runner.run(m, effect)
+        return None if pending is None else self._watchdog.bound(pending, type(effect).__name__)
 
     def _primary_span(self) -> Span | None:
         holder = self.scope.holder

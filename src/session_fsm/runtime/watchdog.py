@@ -6,13 +6,17 @@ armed for the oldest effect in flight and only moved when it fires: it then canc
 whose effect is past its deadline (the way `asyncio.timeout` does, so their own cancellations
 are told apart) and re-arms for the next deadline, if any effect is still in flight.
 
-A watch is a plain `with` block around the effect's `await` (`SessionCoordinator._run_effect`).
+`bound` is the one way in: the coordinator awaits each awaiting effect through it
+(`SessionCoordinator._run_effect`), so a watch costs one coroutine and one small record.
 """
 
 from __future__ import annotations
 
 import asyncio
-from types import TracebackType
+from collections.abc import Awaitable
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 class EffectWatchdog:
@@ -21,18 +25,29 @@ class EffectWatchdog:
         self._watches: set[Watch] = set()
         self._timer: asyncio.TimerHandle | None = None
 
-    def watch(self, what: str) -> Watch:
-        """Bound the `await` in the `with` block this opens (in the current task): past the
-        limit it raises TimeoutError naming `what`; a cancellation of the caller still reaches
-        the awaited work as usual."""
+    async def bound(self, work: Awaitable[T], what: str) -> T:
+        """Await `work` in the current task: past the limit it raises TimeoutError naming
+        `what`; a cancellation of the caller still reaches the awaited work as usual."""
         loop = asyncio.get_running_loop()
         task = asyncio.current_task(loop)
         assert task is not None, "effects run in a task"
-        watch = Watch(self, task, loop.time() + self.limit, what)
+        watch = Watch(task, loop.time() + self.limit)
         self._watches.add(watch)
         if self._timer is None:
             self._timer = loop.call_at(watch.deadline, self._fire, loop)
-        return watch
+        cut = False
+        try:
+            return await work
+        except asyncio.CancelledError:
+            cut = True
+            raise
+        finally:
+            self._watches.discard(watch)
+            # ours is taken back; the effect ended anyway (or failed on its own) unless it was
+            # cancelled and no other cancellation is pending: then it was cut for taking too long
+            if watch.fired and task.uncancel() <= watch.cancelling and cut:
+                limit = f"effect_timeout={self.limit:g}s"
+                raise TimeoutError(f"{what} took longer than {limit}") from None
 
     def _fire(self, loop: asyncio.AbstractEventLoop) -> None:
         self._timer = None
@@ -51,30 +66,12 @@ class EffectWatchdog:
 
 
 class Watch:
-    __slots__ = ("cancelling", "deadline", "dog", "fired", "task", "what")
+    """One awaiting effect in flight."""
 
-    def __init__(
-        self, dog: EffectWatchdog, task: asyncio.Task[object], deadline: float, what: str
-    ) -> None:
-        self.dog, self.task, self.deadline, self.what = dog, task, deadline, what
+    __slots__ = ("cancelling", "deadline", "fired", "task")
+
+    def __init__(self, task: asyncio.Task[object], deadline: float) -> None:
+        self.task, self.deadline = task, deadline
         #: The task's pending cancellations before the effect: more after ours means a caller's.
         self.cancelling = task.cancelling()
         self.fired = False
-
-    def __enter__(self) -> Watch:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.dog._watches.discard(self)
-        if not self.fired:
-            return
-        # ours is taken back; the effect ended anyway (or failed on its own) unless it was
-        # cancelled and no other cancellation is pending: then it was cut for taking too long
-        if self.task.uncancel() <= self.cancelling and kind is asyncio.CancelledError:
-            limit = f"effect_timeout={self.dog.limit:g}s"
-            raise TimeoutError(f"{self.what} took longer than {limit}") from None
