@@ -165,11 +165,18 @@ async def test_a_session_closing_itself_drives_the_machine_to_closed(
     assert handlers(offline_room) == ([], [])
 
 
-async def test_direct_aclose_is_noticed(coordinator: SessionCoordinator) -> None:
+@pytest.mark.parametrize("restarted", [False, True], ids=["first-start", "restarted"])
+async def test_direct_aclose_is_noticed(coordinator: SessionCoordinator, restarted: bool) -> None:
+    """The coordinator stops listening while it closes a session itself, and listens again when
+    the session is started again."""
     s = new_session()
     await coordinator.start(s, agent(), name="direct")
+    if restarted:
+        assert await coordinator.close(s) is SessionState.CLOSED
+        await coordinator.start(s, agent())
+        assert coordinator.state(s) is SessionState.PRIMARY
     await s.aclose()
-    await coordinator.managed("direct").closed.wait()
+    await asyncio.wait_for(coordinator.managed("direct").closed.wait(), 5)  # a guard, not a sleep
     assert coordinator.state(s) is SessionState.CLOSED
     assert coordinator.violations() == []
 

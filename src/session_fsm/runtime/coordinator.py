@@ -345,9 +345,7 @@ class SessionCoordinator:
         agents.attach(m.session, "coordinator", None)
         if self._last_primary is m.session:
             self._last_primary = None
-        if m.on_close is not None:
-            agents.off_close(m.session, m.on_close)
-            m.on_close = None
+        self._unlisten(m)
 
     # ------------------------------------------------------------------ the machinery
 
@@ -519,6 +517,7 @@ class SessionCoordinator:
         for. A close never stops half-way: a failed cleanup is retried (they are idempotent); the
         export is not (a recording is exported at most once). What still fails goes on the span
         (while it is open) and into the session's errors."""
+        self._unlisten(m)  # from here on, livekit's close is one we asked for
         async with m.lane:
             for effect in effects:
                 attempts = CLEANUP_ATTEMPTS if type(effect) in RETRIED else 1
@@ -568,7 +567,8 @@ class SessionCoordinator:
             self._feed(ForeignRelease())
 
     def _listen(self, m: Managed) -> None:
-        """Drive the machine to closed when the session closes itself (error, shutdown()...)."""
+        """Drive the machine to closed when the session closes itself (error, shutdown()...).
+        Listening lasts from a start until the coordinator winds the session down itself."""
         if m.on_close is not None:
             return
 
@@ -582,6 +582,14 @@ class SessionCoordinator:
 
         m.on_close = on_close
         agents.on_close(m.session, on_close)
+
+    def _unlisten(self, m: Managed) -> None:
+        """Stop listening: livekit's emitter inspects every listener's signature at each event,
+        which costs more than the whole listener, so a close the coordinator asked for runs
+        without one."""
+        if m.on_close is not None:
+            agents.off_close(m.session, m.on_close)
+            m.on_close = None
 
     async def _closed_by_livekit(self, m: Managed, event: CloseEvent) -> None:
         if m.span is not None and m.span.is_recording():
