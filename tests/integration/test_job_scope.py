@@ -11,7 +11,10 @@ from livekit.agents import JobContext
 from session_fsm import OwnershipState, SessionCoordinator, SessionLifecycleError, SessionState
 from session_fsm.adapters import agents
 from session_fsm.adapters.room import CHAT_TOPIC, HOST_TOPIC, PRE_CONNECT_TOPIC, RoomTopics
+from session_fsm.fsm import effects as fx
+from session_fsm.fsm.errors import StartFailedError
 from session_fsm.testing.cancel import cancel_at
+from session_fsm.testing.faults import Fault, inject
 from session_fsm.testing.offline import run_job_shutdown
 
 from .conftest import agent, new_session
@@ -178,6 +181,26 @@ async def test_direct_aclose_is_noticed(coordinator: SessionCoordinator, restart
     await s.aclose()
     await asyncio.wait_for(coordinator.managed("direct").closed.wait(), 5)  # a guard, not a sleep
     assert coordinator.state(s) is SessionState.CLOSED
+    assert coordinator.violations() == []
+
+
+async def test_a_secondary_left_running_by_a_failed_promotion_is_still_watched(
+    coordinator: SessionCoordinator,
+) -> None:
+    """Undoing a failed promotion winds effects down without closing the session: a later close
+    by livekit itself must still be noticed."""
+    a, t = new_session(), new_session()
+    await coordinator.start(a, agent(), name="a")
+    await coordinator.start(t, agent(), name="t")
+    await coordinator.close(a)
+    host_fails = {fx.RegisterHost("t")}
+    inject(coordinator, lambda e: Fault.RAISE if e in host_fails else Fault.NONE)
+    with pytest.raises(StartFailedError):
+        await coordinator.promote(t)
+    assert coordinator.state(t) is SessionState.SECONDARY
+    await t.aclose()
+    await asyncio.wait_for(coordinator.managed("t").closed.wait(), 5)  # a guard, not a sleep
+    assert coordinator.state(t) is SessionState.CLOSED
     assert coordinator.violations() == []
 
 

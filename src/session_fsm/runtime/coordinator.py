@@ -520,9 +520,10 @@ class SessionCoordinator:
         for. A close never stops half-way: a failed cleanup is retried (they are idempotent); the
         export is not (a recording is exported at most once). What still fails goes on the span
         (while it is open) and into the session's errors."""
-        self._unlisten(m)  # from here on, livekit's close is one we asked for
         async with m.lane:
             for effect in effects:
+                if type(effect) is fx.CloseSession:  # livekit's close is now one we asked for
+                    self._unlisten(m)
                 attempts = CLEANUP_ATTEMPTS if type(effect) in RETRIED else 1
                 for attempt in range(1, attempts + 1):
                     try:
@@ -563,7 +564,7 @@ class SessionCoordinator:
 
     def _listen(self, m: Managed) -> None:
         """Drive the machine to closed when the session closes itself (error, shutdown()...).
-        Listening lasts from a start until the coordinator winds the session down itself."""
+        Listening lasts from a start until the coordinator closes the session itself."""
         if m.on_close is not None:
             return
 

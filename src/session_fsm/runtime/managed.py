@@ -43,6 +43,6 @@ class Managed:
     exports: dict[Path, list[ExportOutcome]] = attrs.Factory(dict)
     denied_topics: dict[str, str] = attrs.Factory(dict)
     errors: list[str] = attrs.Factory(list)
-    #: Our listener on the session's `close` event, from a start until the coordinator winds the
-    #: session down (or forgets it).
+    #: Our listener on the session's `close` event, from a start until the coordinator closes the
+    #: session itself (or forgets it).
     on_close: Callable[[Any], None] | None = None
