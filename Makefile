@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install lint test demo docs docs-check check bench stress clean
+.PHONY: install lint test demo docs docs-check check bench where stress clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ needed, found " + sys.version.split()[0]'
@@ -37,6 +37,9 @@ demo: install
 
 bench: install
 	$(PY) -m bench
+
+where: install
+	$(PY) -m bench.where
 
 stress: install
 	$(PY) -m pytest -q -m stress tests/stress

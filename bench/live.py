@@ -12,6 +12,7 @@ import sys
 import time
 from typing import Any
 
+from livekit import rtc
 from livekit.agents import Agent, AgentSession
 
 from session_fsm import SessionCoordinator
@@ -21,6 +22,31 @@ from session_fsm.runtime.managed import Managed
 from session_fsm.testing.offline import offline_room, quiet_livekit
 
 quiet_livekit()
+
+
+async def bare_round(room: rtc.Room) -> float:
+    """livekit's own start+close of a fresh session on `room`, timed. The session and its Agent
+    (about 80 us to build) are made before the clock starts, on both paths."""
+    s: AgentSession[None] = AgentSession()
+    agent = Agent(instructions="x")
+    gc.collect(0)
+    began = time.perf_counter()
+    await s.start(agent, room=room, record=False)
+    await s.aclose()
+    return time.perf_counter() - began
+
+
+async def managed_round(coord: SessionCoordinator) -> float:
+    """The same start+close through the coordinator, timed; the session is forgotten after."""
+    s: AgentSession[None] = AgentSession()
+    agent = Agent(instructions="x")
+    gc.collect(0)
+    began = time.perf_counter()
+    await coord.start(s, agent)
+    await coord.close(s)
+    elapsed = time.perf_counter() - began
+    coord.forget(s)
+    return elapsed
 
 
 async def _overhead(rounds: int) -> dict[str, float]:
@@ -33,36 +59,16 @@ async def _overhead(rounds: int) -> dict[str, float]:
     coord = SessionCoordinator.for_room(room)
     bare_times, coord_times = [], []
 
-    async def bare() -> float:
-        s: AgentSession[None] = AgentSession()
-        agent = Agent(instructions="x")  # ~80 us to build: not part of start+close
-        gc.collect(0)
-        began = time.perf_counter()
-        await s.start(agent, room=room, record=False)
-        await s.aclose()
-        return time.perf_counter() - began
-
-    async def managed() -> float:
-        s: AgentSession[None] = AgentSession()
-        agent = Agent(instructions="x")
-        gc.collect(0)
-        began = time.perf_counter()
-        await coord.start(s, agent)
-        await coord.close(s)
-        elapsed = time.perf_counter() - began
-        coord.forget(s)
-        return elapsed
-
     for _ in range(5):  # warm both paths
-        await bare()
-        await managed()
+        await bare_round(room)
+        await managed_round(coord)
     for i in range(rounds):  # alternate, so drift hits both alike
         if i % 2:
-            bare_times.append(await bare())
-            coord_times.append(await managed())
+            bare_times.append(await bare_round(room))
+            coord_times.append(await managed_round(coord))
         else:
-            coord_times.append(await managed())
-            bare_times.append(await bare())
+            coord_times.append(await managed_round(coord))
+            bare_times.append(await bare_round(room))
     bare_ms = statistics.median(bare_times) * 1e3
     coord_ms = statistics.median(coord_times) * 1e3
     return {"bare_ms": bare_ms, "coordinator_ms": coord_ms, "ratio": coord_ms / bare_ms}
