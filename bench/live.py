@@ -10,6 +10,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from livekit import rtc
@@ -49,6 +50,31 @@ async def managed_round(coord: SessionCoordinator) -> float:
     return elapsed
 
 
+#: Untimed rounds of each path before the timed ones.
+WARMUP = 5
+
+
+async def alternate(
+    rounds: int,
+    bare: Callable[[], Awaitable[float]],
+    managed: Callable[[], Awaitable[float]],
+) -> tuple[list[float], list[float]]:
+    """Both paths warmed (`WARMUP` rounds each, not returned), then `rounds` of each, alternating
+    which goes first so drift hits both alike: the bare and the managed times."""
+    bare_times, managed_times = [], []
+    for _ in range(WARMUP):
+        await bare()
+        await managed()
+    for i in range(rounds):
+        if i % 2:
+            bare_times.append(await bare())
+            managed_times.append(await managed())
+        else:
+            managed_times.append(await managed())
+            bare_times.append(await bare())
+    return bare_times, managed_times
+
+
 async def _overhead(rounds: int) -> dict[str, float]:
     """Median start+close with and without the coordinator, alternated. Each round starts with
     an empty young generation (`gc.collect(0)`, outside the timing): both paths leave the same
@@ -57,18 +83,9 @@ async def _overhead(rounds: int) -> dict[str, float]:
     than in the other's, which moved the ratio by up to 1.5 points on an unrelated change."""
     room = offline_room()  # no job: each session is the Room's primary, with and without us
     coord = SessionCoordinator.for_room(room)
-    bare_times, coord_times = [], []
-
-    for _ in range(5):  # warm both paths
-        await bare_round(room)
-        await managed_round(coord)
-    for i in range(rounds):  # alternate, so drift hits both alike
-        if i % 2:
-            bare_times.append(await bare_round(room))
-            coord_times.append(await managed_round(coord))
-        else:
-            coord_times.append(await managed_round(coord))
-            bare_times.append(await bare_round(room))
+    bare_times, coord_times = await alternate(
+        rounds, lambda: bare_round(room), lambda: managed_round(coord)
+    )
     bare_ms = statistics.median(bare_times) * 1e3
     coord_ms = statistics.median(coord_times) * 1e3
     return {"bare_ms": bare_ms, "coordinator_ms": coord_ms, "ratio": coord_ms / bare_ms}

@@ -28,7 +28,7 @@ from session_fsm.runtime.effects import ADAPTERS, EffectRunner
 from session_fsm.runtime.watchdog import EffectWatchdog
 from session_fsm.testing.offline import offline_room
 
-from .live import bare_round, managed_round
+from .live import WARMUP, alternate, bare_round, managed_round
 
 #: Seconds spent in each part during the current round (its own time, not its callees').
 _spent: collections.defaultdict[str, float] = collections.defaultdict(float)
@@ -97,26 +97,22 @@ def _instrument() -> None:
 async def _rounds(rounds: int) -> tuple[float, float, dict[str, float]]:
     room = offline_room()
     coord = SessionCoordinator.for_room(room)
-    bare_times, managed_times = [], []
     parts: dict[str, list[float]] = collections.defaultdict(list)
-    for _ in range(5):
-        await bare_round(room)
-        await managed_round(coord)
-    for i in range(rounds):  # alternate, as the overhead probe does
-        if i % 2:
-            bare_times.append(await bare_round(room))
+
+    async def managed() -> float:
         _spent.clear()
-        managed_times.append(await managed_round(coord))
+        elapsed = await managed_round(coord)
         for label, seconds in _spent.items():
             if label != LIVEKIT:
                 parts[label].append(seconds)
-        if not i % 2:
-            bare_times.append(await bare_round(room))
+        return elapsed
+
+    bare_times, managed_times = await alternate(rounds, lambda: bare_round(room), managed)
     overhead = statistics.median(managed_times) - statistics.median(bare_times)
     return (
         statistics.median(bare_times),
         overhead,
-        {k: statistics.median(v) for k, v in parts.items()},
+        {k: statistics.median(v[WARMUP:]) for k, v in parts.items()},
     )
 
 

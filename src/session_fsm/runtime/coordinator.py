@@ -3,8 +3,8 @@
 It feeds the core, runs the effects the core returns through the adapters, and compensates when
 an effect fails or the caller is cancelled. The core's `handle()` is synchronous, so events are
 applied one at a time per scope; effects of one session run in order (its lane); other sessions'
-effects interleave freely, as the explorer models them. Each effect goes through `runner.run`: a
-synchronous one is done when that returns; one that awaits is awaited in the lane's own task
+effects interleave freely, as the explorer models them. Each effect goes through `_run_effect`:
+a synchronous one is done when that returns; one that awaits is awaited in the lane's own task
 (so a cancellation reaches whatever it awaits), bounded by the effect watchdog. A start that
 must wait for a releasing primary waits on a future the core's grant resolves, in the same
 event-loop pass as the release.
@@ -266,8 +266,8 @@ class SessionCoordinator:
             try:
                 async with m.lane:
                     for effect in effects:
-                        if (pending := self.runner.run(m, effect)) is not None:
-                            await self._watchdog.bound(pending, type(effect).__name__)
+                        if (pending := self._run_effect(m, effect)) is not None:
+                            await pending
             except Exception as exc:
                 telemetry.record_error(m.span, exc, "drain")
                 raise EffectFailed(
@@ -462,8 +462,8 @@ class SessionCoordinator:
         try:
             async with m.lane:
                 for effect in effects:
-                    if (pending := self.runner.run(m, effect)) is not None:
-                        await self._watchdog.bound(pending, type(effect).__name__)
+                    if (pending := self._run_effect(m, effect)) is not None:
+                        await pending
                     completed += 1
         except BaseException as exc:
             await uncancellable(self._undo_start(m, completed, exc))
@@ -527,8 +527,8 @@ class SessionCoordinator:
                 attempts = CLEANUP_ATTEMPTS if type(effect) in RETRIED else 1
                 for attempt in range(1, attempts + 1):
                     try:
-                        if (pending := self.runner.run(m, effect)) is not None:
-                            await self._watchdog.bound(pending, type(effect).__name__)
+                        if (pending := self._run_effect(m, effect)) is not None:
+                            await pending
                         break
                     except (Exception, asyncio.CancelledError) as exc:
                         # a close cannot be cancelled: a cancellation here came from the effect
@@ -539,6 +539,13 @@ class SessionCoordinator:
                         m.errors.append(f"{name}: {type(exc).__name__}: {exc}")
                         telemetry.record_error(m.span, exc, name)
         return self._feed(Closed(m.key))
+
+    def _run_effect(self, m: Managed, effect: fx.Effect) -> Awaitable[None] | None:
+        """One effect through its adapter, the one place that decides what an effect needs: a
+        synchronous one is done when this returns None; one that awaits comes back bounded by
+        `effect_timeout`, for the lane's task to await."""
+        pending = self.runner.run(m, effect)
+        return None if pending is None else self._watchdog.bound(pending, type(effect).__name__)
 
     def _primary_span(self) -> Span | None:
         holder = self.scope.holder

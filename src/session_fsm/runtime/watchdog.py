@@ -6,9 +6,9 @@ armed for the oldest effect in flight and only moved when it fires: it then canc
 whose effect is past its deadline (the way `asyncio.timeout` does, so their own cancellations
 are told apart) and re-arms for the next deadline, if any effect is still in flight.
 
-`bound` is the one way in: the coordinator's effect loops await each effect that awaits (the
-executor handed back an awaitable) through it, so a watch costs one coroutine and one small
-record, and a synchronous effect none.
+`bound` is the one way in: the coordinator wraps each effect that awaits in it
+(`SessionCoordinator._run_effect`), so a watch costs one coroutine and one small record, and a
+synchronous effect none.
 """
 
 from __future__ import annotations
