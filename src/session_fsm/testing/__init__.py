@@ -6,6 +6,7 @@
 - strategies: `events`, `start_events`, `scenarios`.
 - real objects offline: `offline_room`, `offline_job`, `join`, `leave`, `run_job_shutdown`,
   `in_memory_spans`; checks: `real_violations`; cuts: `cancel_at`; faults: `inject`, `Fault`.
+- a voice agent's session with offline model providers: `voice_session` (`testing.models`).
 - a pytest plugin (installed with the package): fixtures `offline_room`, `offline_job`,
   `coordinator`, `span_exporter`, `session_scope`.
 
@@ -17,6 +18,7 @@ from .checks import real_violations
 from .core_machine import core_machine
 from .faults import Fault, inject
 from .lifecycle import LifecycleMachine
+from .models import voice_session
 from .offline import in_memory_spans, join, leave, offline_job, offline_room, run_job_shutdown
 from .strategies import events, scenarios, start_events
 
@@ -36,4 +38,5 @@ __all__ = [
     "run_job_shutdown",
     "scenarios",
     "start_events",
+    "voice_session",
 ]

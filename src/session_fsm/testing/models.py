@@ -1,0 +1,145 @@
+"""Model providers for sessions that run offline: speech-to-text, voice activity detection, an LLM
+and text-to-speech that need no network.
+
+With them an `AgentSession` starts the way a voice agent's does: livekit builds its audio
+recognition, opens a VAD stream and an STT stream, and tears them down at close. Nothing here
+invents speech: offline no audio arrives, so the streams consume their input and stay silent,
+the LLM answers with nothing and the TTS with a few milliseconds of silence.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Never
+
+from livekit.agents import NOT_GIVEN, AgentSession, NotGivenOr, llm, stt, tts, vad
+from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS, APIConnectOptions
+from livekit.agents.utils.audio import AudioBuffer
+
+SAMPLE_RATE = 24_000
+
+# The providers' type parameter is the extra events they emit: these emit none of their own.
+
+
+class SilentVAD(vad.VAD):
+    """Detects no speech: its stream reads the audio it is given and reports nothing."""
+
+    def __init__(self) -> None:
+        super().__init__(capabilities=vad.VADCapabilities(update_interval=0.032))
+        #: Every stream livekit opened, in order (each has `ended`: its input was closed).
+        self.streams: list[_SilentVADStream] = []
+
+    def stream(self) -> vad.VADStream:
+        return _SilentVADStream(self)
+
+
+class _SilentVADStream(vad.VADStream):
+    def __init__(self, vad: SilentVAD) -> None:
+        super().__init__(vad)
+        vad.streams.append(self)
+        self.ended = False
+
+    async def _main_task(self) -> None:
+        try:
+            async for _ in self._input_ch:
+                pass
+        finally:
+            self.ended = True
+
+
+class SilentSTT(stt.STT[Never]):
+    """A streaming STT that hears nothing: its stream reads the audio and emits no transcript."""
+
+    def __init__(self) -> None:
+        super().__init__(capabilities=stt.STTCapabilities(streaming=True, interim_results=False))
+        #: Every stream livekit opened, in order (each has `ended`: its input was closed).
+        self.streams: list[_SilentRecognizeStream] = []
+
+    async def _recognize_impl(
+        self,
+        buffer: AudioBuffer,
+        *,
+        language: NotGivenOr[str] = NOT_GIVEN,
+        conn_options: APIConnectOptions,
+    ) -> stt.SpeechEvent:
+        return stt.SpeechEvent(type=stt.SpeechEventType.FINAL_TRANSCRIPT, alternatives=[])
+
+    def stream(
+        self,
+        *,
+        language: NotGivenOr[str] = NOT_GIVEN,
+        conn_options: APIConnectOptions = DEFAULT_API_CONNECT_OPTIONS,
+    ) -> stt.RecognizeStream:
+        return _SilentRecognizeStream(stt=self, conn_options=conn_options)
+
+
+class _SilentRecognizeStream(stt.RecognizeStream):
+    def __init__(self, *, stt: SilentSTT, conn_options: APIConnectOptions) -> None:
+        super().__init__(stt=stt, conn_options=conn_options)
+        stt.streams.append(self)
+        self.ended = False
+
+    async def _run(self) -> None:
+        try:
+            async for _ in self._input_ch:
+                pass
+        finally:
+            self.ended = True
+
+
+class QuietLLM(llm.LLM[Never]):
+    """Answers every chat with an empty reply."""
+
+    def chat(
+        self,
+        *,
+        chat_ctx: llm.ChatContext,
+        tools: list[llm.Tool] | None = None,
+        conn_options: APIConnectOptions = DEFAULT_API_CONNECT_OPTIONS,
+        parallel_tool_calls: NotGivenOr[bool] = NOT_GIVEN,
+        tool_choice: NotGivenOr[llm.ToolChoice] = NOT_GIVEN,
+        extra_kwargs: NotGivenOr[dict[str, Any]] = NOT_GIVEN,
+    ) -> llm.LLMStream:
+        return _EmptyLLMStream(
+            self, chat_ctx=chat_ctx, tools=tools or [], conn_options=conn_options
+        )
+
+
+class _EmptyLLMStream(llm.LLMStream):
+    async def _run(self) -> None:
+        return None
+
+
+class SilentTTS(tts.TTS[Never]):
+    """Speaks any text as 10 ms of silence (16-bit mono PCM)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            capabilities=tts.TTSCapabilities(streaming=False),
+            sample_rate=SAMPLE_RATE,
+            num_channels=1,
+        )
+
+    def synthesize(
+        self, text: str, *, conn_options: APIConnectOptions = DEFAULT_API_CONNECT_OPTIONS
+    ) -> tts.ChunkedStream:
+        return _SilentChunkedStream(tts=self, input_text=text, conn_options=conn_options)
+
+
+class _SilentChunkedStream(tts.ChunkedStream):
+    async def _run(self, output_emitter: tts.AudioEmitter) -> None:
+        output_emitter.initialize(
+            request_id="silence", sample_rate=SAMPLE_RATE, num_channels=1, mime_type="audio/pcm"
+        )
+        output_emitter.push(bytes(2 * SAMPLE_RATE // 100))
+
+
+def voice_session(**options: Any) -> AgentSession[None]:
+    """An `AgentSession` with the four providers of a voice agent (`stt`, `vad`, `llm`, `tts`).
+
+    Its close does not wait for a last transcript (`session_close_transcript_timeout=0`): livekit
+    otherwise waits up to 2 s at every close for a transcript of audio that, offline, never
+    arrives. `options` go to `AgentSession` as they are."""
+    options.setdefault("session_close_transcript_timeout", 0.0)
+    return AgentSession(
+        stt=SilentSTT(), vad=SilentVAD(), llm=QuietLLM(), tts=SilentTTS(), **options
+    )
