@@ -63,15 +63,8 @@ def figures(r: dict[str, Any]) -> list[tuple[str, str, str, str, bool]]:
             f"{n4['states_per_s']:.0f} states/s",
             n4["seconds"] < 60 and n4["violations"] == 0,
         ),
-        (
-            "coordinator start+close (real AgentSession)",
-            f"{r['overhead']['coordinator_ms']:.2f} ms "
-            f"(+{(r['overhead']['coordinator_ms'] - r['overhead']['bare_ms']) * 1e3:.0f} us)",
-            f"bare livekit {r['overhead']['bare_ms']:.2f} ms",
-            f"{r['overhead']['ratio']:.3f}x, runs {min(r['overhead']['ratios']):.3f}-"
-            f"{max(r['overhead']['ratios']):.3f} (target <= 1.05x)",
-            r["overhead"]["ratio"] <= 1.05,
-        ),
+        _overhead_row("coordinator start+close, voice session", r["overhead"]["voice"]),
+        _overhead_row("same, session without models (stricter)", r["overhead"]["no_models"]),
         (
             "release -> grant of a waiting start",
             f"{r['release']['release_to_grant_passes']} loop passes",
@@ -81,6 +74,19 @@ def figures(r: dict[str, Any]) -> list[tuple[str, str, str, str, bool]]:
         ),
     ]
     return rows
+
+
+def _overhead_row(name: str, o: dict[str, Any]) -> tuple[str, str, str, str, bool]:
+    """The median run's figures. The target holds only if it holds in every run: the ratio moves
+    by a point from one interpreter to the next, so a median near the line says little."""
+    return (
+        name,
+        f"{o['coordinator_ms']:.2f} ms (+{(o['coordinator_ms'] - o['bare_ms']) * 1e3:.0f} us)",
+        f"bare livekit {o['bare_ms']:.2f} ms",
+        f"{o['ratio']:.3f}x, runs {min(o['ratios']):.3f}-{max(o['ratios']):.3f} "
+        "(target <= 1.05x in every run)",
+        max(o["ratios"]) <= 1.05,
+    )
 
 
 def table(rows: list[tuple[str, str, str, str, bool]]) -> str:

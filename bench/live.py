@@ -20,15 +20,24 @@ from session_fsm import SessionCoordinator
 from session_fsm.fsm import effects as fx
 from session_fsm.runtime.effects import execute
 from session_fsm.runtime.managed import Managed
+from session_fsm.testing.models import voice_session
 from session_fsm.testing.offline import offline_room, quiet_livekit
 
 quiet_livekit()
 
+#: The sessions the overhead is measured on. `voice`: a voice agent's, with the test kit's model
+#: providers (speech-to-text, VAD, LLM, TTS), the target's. `no_models`: no providers at all, so
+#: livekit does the least work and the coordinator's share is the largest.
+SESSIONS: dict[str, Callable[[], AgentSession[None]]] = {
+    "voice": voice_session,
+    "no_models": AgentSession,
+}
 
-async def bare_round(room: rtc.Room) -> float:
+
+async def bare_round(room: rtc.Room, make: Callable[[], AgentSession[None]]) -> float:
     """livekit's own start+close of a fresh session on `room`, timed. The session and its Agent
     (about 80 us to build) are made before the clock starts, on both paths."""
-    s: AgentSession[None] = AgentSession()
+    s = make()
     agent = Agent(instructions="x")
     gc.collect(0)
     began = time.perf_counter()
@@ -37,9 +46,9 @@ async def bare_round(room: rtc.Room) -> float:
     return time.perf_counter() - began
 
 
-async def managed_round(coord: SessionCoordinator) -> float:
+async def managed_round(coord: SessionCoordinator, make: Callable[[], AgentSession[None]]) -> float:
     """The same start+close through the coordinator, timed; the session is forgotten after."""
-    s: AgentSession[None] = AgentSession()
+    s = make()
     agent = Agent(instructions="x")
     gc.collect(0)
     began = time.perf_counter()
@@ -75,7 +84,7 @@ async def alternate(
     return bare_times, managed_times
 
 
-async def _overhead(rounds: int) -> dict[str, float]:
+async def _overhead(rounds: int, session: str) -> dict[str, float]:
     """Median start+close with and without the coordinator, alternated. Each round starts with
     an empty young generation (`gc.collect(0)`, outside the timing): both paths leave the same
     garbage behind (livekit's, about 600 objects a round), but left to itself the collector's
@@ -83,8 +92,9 @@ async def _overhead(rounds: int) -> dict[str, float]:
     than in the other's, which moved the ratio by up to 1.5 points on an unrelated change."""
     room = offline_room()  # no job: each session is the Room's primary, with and without us
     coord = SessionCoordinator.for_room(room)
+    make = SESSIONS[session]
     bare_times, coord_times = await alternate(
-        rounds, lambda: bare_round(room), lambda: managed_round(coord)
+        rounds, lambda: bare_round(room, make), lambda: managed_round(coord, make)
     )
     bare_ms = statistics.median(bare_times) * 1e3
     coord_ms = statistics.median(coord_times) * 1e3
@@ -92,12 +102,16 @@ async def _overhead(rounds: int) -> dict[str, float]:
 
 
 def overhead(rounds: int = 200, processes: int = 5) -> dict[str, Any]:
-    """The probe in `processes` fresh interpreters: the ratio moves by a percent or two from one
-    process to the next (memory layout, the machine's load), more than within one. The run with
-    the median ratio is reported, with the spread."""
+    """The probe on each of `SESSIONS`, in `processes` fresh interpreters each: the ratio moves
+    by a percent or two from one process to the next (memory layout, the machine's load), more
+    than within one. Per session, the run with the median ratio is reported, with the spread."""
+    return {session: _overhead_runs(rounds, processes, session) for session in SESSIONS}
+
+
+def _overhead_runs(rounds: int, processes: int, session: str) -> dict[str, Any]:
     code = (
         "import asyncio, json, bench.live as b; "
-        f"print(json.dumps(asyncio.run(b._overhead({rounds}))))"
+        f"print(json.dumps(asyncio.run(b._overhead({rounds}, {session!r}))))"
     )
     runs = [
         json.loads(
