@@ -25,14 +25,16 @@ class SilentVAD(vad.VAD):
 
     def __init__(self) -> None:
         super().__init__(capabilities=vad.VADCapabilities(update_interval=0.032))
-        #: Every stream livekit opened, in order (each has `ended`: its input was closed).
-        self.streams: list[_SilentVADStream] = []
+        #: Every stream opened from it, in order (each has `ended`: its input was closed).
+        self.streams: list[SilentVADStream] = []
 
-    def stream(self) -> vad.VADStream:
-        return _SilentVADStream(self)
+    def stream(self) -> SilentVADStream:
+        return SilentVADStream(self)
 
 
-class _SilentVADStream(vad.VADStream):
+class SilentVADStream(vad.VADStream):
+    """Reads its audio to the end; `ended` once its input is closed."""
+
     def __init__(self, vad: SilentVAD) -> None:
         super().__init__(vad)
         vad.streams.append(self)
@@ -51,8 +53,8 @@ class SilentSTT(stt.STT[Never]):
 
     def __init__(self) -> None:
         super().__init__(capabilities=stt.STTCapabilities(streaming=True, interim_results=False))
-        #: Every stream livekit opened, in order (each has `ended`: its input was closed).
-        self.streams: list[_SilentRecognizeStream] = []
+        #: Every stream opened from it, in order (each has `ended`: its input was closed).
+        self.streams: list[SilentRecognizeStream] = []
 
     async def _recognize_impl(
         self,
@@ -68,11 +70,13 @@ class SilentSTT(stt.STT[Never]):
         *,
         language: NotGivenOr[str] = NOT_GIVEN,
         conn_options: APIConnectOptions = DEFAULT_API_CONNECT_OPTIONS,
-    ) -> stt.RecognizeStream:
-        return _SilentRecognizeStream(stt=self, conn_options=conn_options)
+    ) -> SilentRecognizeStream:
+        return SilentRecognizeStream(stt=self, conn_options=conn_options)
 
 
-class _SilentRecognizeStream(stt.RecognizeStream):
+class SilentRecognizeStream(stt.RecognizeStream):
+    """Reads its audio to the end; `ended` once its input is closed."""
+
     def __init__(self, *, stt: SilentSTT, conn_options: APIConnectOptions) -> None:
         super().__init__(stt=stt, conn_options=conn_options)
         stt.streams.append(self)
