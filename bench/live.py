@@ -87,9 +87,10 @@ async def alternate(
 async def _overhead(rounds: int, session: str) -> dict[str, float]:
     """Median start+close with and without the coordinator, alternated. Each round starts with
     an empty young generation (`gc.collect(0)`, outside the timing): both paths leave the same
-    garbage behind (livekit's, about 600 objects a round), but left to itself the collector's
-    schedule phase-locks with the alternation and lands its collections more in one path's rounds
-    than in the other's, which moved the ratio by up to 1.5 points on an unrelated change."""
+    garbage behind (livekit's: about 600 objects a round without models, enough for one young
+    collection in every voice round), but left to itself the collector's schedule phase-locks
+    with the alternation and lands its collections more in one path's rounds than in the
+    other's, which moved the ratio by up to 1.5 points on an unrelated change."""
     room = offline_room()  # no job: each session is the Room's primary, with and without us
     coord = SessionCoordinator.for_room(room)
     make = SESSIONS[session]
