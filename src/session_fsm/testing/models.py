@@ -9,6 +9,7 @@ the LLM answers with nothing and the TTS with a few milliseconds of silence.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterable
 from typing import Any, Never
 
 from livekit.agents import NOT_GIVEN, AgentSession, NotGivenOr, llm, stt, tts, vad
@@ -17,7 +18,19 @@ from livekit.agents.utils.audio import AudioBuffer
 
 SAMPLE_RATE = 24_000
 
-# The providers' type parameter is the extra events they emit: these emit none of their own.
+
+class _ReadsToEnd:
+    """What both silent streams do with their audio: read it all, report nothing, and say when
+    their input was closed (`ended`)."""
+
+    ended = False
+
+    async def _read_to_end(self, audio: AsyncIterable[object]) -> None:
+        try:
+            async for _ in audio:
+                pass
+        finally:
+            self.ended = True
 
 
 class SilentVAD(vad.VAD):
@@ -32,20 +45,16 @@ class SilentVAD(vad.VAD):
         return SilentVADStream(self)
 
 
-class SilentVADStream(vad.VADStream):
-    """Reads its audio to the end; `ended` once its input is closed."""
-
+class SilentVADStream(_ReadsToEnd, vad.VADStream):
     def __init__(self, vad: SilentVAD) -> None:
         super().__init__(vad)
         vad.streams.append(self)
-        self.ended = False
 
     async def _main_task(self) -> None:
-        try:
-            async for _ in self._input_ch:
-                pass
-        finally:
-            self.ended = True
+        await self._read_to_end(self._input_ch)
+
+
+# The providers' type parameter is the extra events they emit: these emit none of their own.
 
 
 class SilentSTT(stt.STT[Never]):
@@ -74,20 +83,13 @@ class SilentSTT(stt.STT[Never]):
         return SilentRecognizeStream(stt=self, conn_options=conn_options)
 
 
-class SilentRecognizeStream(stt.RecognizeStream):
-    """Reads its audio to the end; `ended` once its input is closed."""
-
+class SilentRecognizeStream(_ReadsToEnd, stt.RecognizeStream):
     def __init__(self, *, stt: SilentSTT, conn_options: APIConnectOptions) -> None:
         super().__init__(stt=stt, conn_options=conn_options)
         stt.streams.append(self)
-        self.ended = False
 
     async def _run(self) -> None:
-        try:
-            async for _ in self._input_ch:
-                pass
-        finally:
-            self.ended = True
+        await self._read_to_end(self._input_ch)
 
 
 class QuietLLM(llm.LLM[Never]):
