@@ -42,13 +42,13 @@ class SilentVAD(vad.VAD):
         self.streams: list[SilentVADStream] = []
 
     def stream(self) -> SilentVADStream:
-        return SilentVADStream(self)
+        return SilentVADStream(owner=self)
 
 
 class SilentVADStream(_ReadsToEnd, vad.VADStream):
-    def __init__(self, vad: SilentVAD) -> None:
-        super().__init__(vad)
-        vad.streams.append(self)
+    def __init__(self, *, owner: SilentVAD) -> None:
+        super().__init__(owner)
+        owner.streams.append(self)
 
     async def _main_task(self) -> None:
         await self._read_to_end(self._input_ch)
@@ -80,13 +80,13 @@ class SilentSTT(stt.STT[Never]):
         language: NotGivenOr[str] = NOT_GIVEN,
         conn_options: APIConnectOptions = DEFAULT_API_CONNECT_OPTIONS,
     ) -> SilentRecognizeStream:
-        return SilentRecognizeStream(stt=self, conn_options=conn_options)
+        return SilentRecognizeStream(owner=self, conn_options=conn_options)
 
 
 class SilentRecognizeStream(_ReadsToEnd, stt.RecognizeStream):
-    def __init__(self, *, stt: SilentSTT, conn_options: APIConnectOptions) -> None:
-        super().__init__(stt=stt, conn_options=conn_options)
-        stt.streams.append(self)
+    def __init__(self, *, owner: SilentSTT, conn_options: APIConnectOptions) -> None:
+        super().__init__(stt=owner, conn_options=conn_options)
+        owner.streams.append(self)
 
     async def _run(self) -> None:
         await self._read_to_end(self._input_ch)
