@@ -1,7 +1,9 @@
 """One exception family with a stable `code` for everything the library refuses or fails at.
 
 Messages say what happened, which session holds what, and what the caller can do. The codes are
-part of the public API: match on `error.code`, not on the message.
+part of the public API: match on `error.code`, not on the message. Each class's docstring says what
+its code means and its `remedy` what to do about it; the docs' error-code page is generated from
+both.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ class SessionLifecycleError(Exception):
     """Base of every error the library raises on purpose."""
 
     code: str = "session_lifecycle_error"
+    #: What to do about it (the docs' error-code page shows it beside the meaning).
+    remedy: str = "Read the message: it names the session, what it holds and what to do."
 
     def __init__(self, message: str, *, session: str | None = None) -> None:
         super().__init__(message)
@@ -23,65 +27,111 @@ class SessionLifecycleError(Exception):
 
 
 class PrimaryConflict(SessionLifecycleError):
-    """A session asked for the primary while another session holds or claimed it."""
+    """A session asked for the primary (`start(role="primary")` or `promote()`) while another
+    session holds, claims or is still starting as the primary. Nothing was started."""
 
     code = "primary_conflict"
+    remedy = (
+        "Close (or drain, then close) the holder named in the message first, or start with "
+        "role='auto' to run as a secondary beside it. A start that wants the primary while the "
+        "holder is already closing waits instead (bounded by claim_timeout)."
+    )
 
 
 class RecordingRequiresPrimary(SessionLifecycleError):
-    """`record=True` on a session that resolves to secondary."""
+    """`record=True` on a session that resolves to secondary (`role="secondary"`, or `"auto"`
+    while another session is the primary): only the primary records. Nothing was started."""
 
     code = "recording_requires_primary"
+    remedy = (
+        "Pass record=None or record=False for a secondary, or close the primary first so this "
+        "session resolves to primary."
+    )
 
 
 class HostRequiresPrimary(SessionLifecycleError):
-    """`host=True` on a session that resolves to secondary."""
+    """`host=True` on a session that resolves to secondary: only the primary hosts the Room's
+    `lk.agent.session` topic (one handler per Room). Nothing was started."""
 
     code = "host_requires_primary"
+    remedy = (
+        "Pass host=None or host=False for a secondary, or close the primary first so this "
+        "session resolves to primary."
+    )
 
 
 class ExporterRequiresPrimary(SessionLifecycleError):
-    """Recording exporters on a session that resolves to secondary."""
+    """Recording exporters (`exporter=`) on a session that resolves to secondary: a secondary
+    never records, so there would be nothing to export. Nothing was started."""
 
     code = "exporter_requires_primary"
+    remedy = (
+        "Drop the exporter from a secondary's start, or close the primary first so this session "
+        "resolves to primary and records."
+    )
 
 
 class ExporterRequiresRecording(SessionLifecycleError):
-    """Recording exporters on a primary that will not record (`record=False`)."""
+    """Recording exporters on a primary that will not record (`record=False`, or `record=None`
+    with the job's recording turned off). Nothing was started."""
 
     code = "exporter_requires_recording"
+    remedy = "Pass record=True with the exporter, or drop the exporter."
 
 
 class InvalidTransition(SessionLifecycleError):
-    """An event the session's (or the scope's) current state does not accept."""
+    """An event the session's (or the scope's) current state does not accept: draining a
+    session that is not running, forgetting one that still runs, asking the core about a session
+    it does not know. The state is unchanged."""
 
     code = "invalid_transition"
+    remedy = (
+        "Check the session's state first (coord.state(session)); the message names the state "
+        "and what it accepts. Every state accepts a close."
+    )
 
 
 class ClaimTimeout(SessionLifecycleError):
-    """A start waited longer than its `claim_timeout` for the releasing primary."""
+    """A start (or promotion) that wants the primary waited longer than its `claim_timeout` for
+    the previous primary to finish closing. It was not started and holds nothing."""
 
     code = "claim_timeout"
+    remedy = (
+        "Raise claim_timeout (per call, or on the coordinator), or make the holder's close "
+        "quicker: its exporters run inside it, each bounded by export_timeout."
+    )
 
 
 class StartFailedError(SessionLifecycleError):
-    """Starting the livekit session (or one of its effects) failed; everything was undone."""
+    """Starting the livekit session (or one of its effects: the claim, the recorder, the
+    Room's topics) failed or timed out. Everything the start had taken was released, and the
+    cause is chained (`__cause__`) and recorded on the session's span."""
 
     code = "start_failed"
+    remedy = (
+        "Fix the cause named in the message (often livekit's own error, chained) and start the "
+        "session again: it is back where it was before the start."
+    )
 
 
 class EffectFailed(SessionLifecycleError):
-    """A drain (or another effect outside a start) failed or timed out; the state says where the
-    session is, and closing it is always possible."""
+    """A drain (or another effect outside a start and a close) failed or timed out. The state
+    says where the session is; the cause is chained and recorded on the session's span."""
 
     code = "effect_failed"
+    remedy = "Close the session (always possible from any state), then start it again if needed."
 
 
 class InvalidInput(SessionLifecycleError):
-    """A public entry point was given a value it cannot use (unknown role, foreign object,
-    malformed scenario); nothing was changed."""
+    """A public entry point was given a value it cannot use (unknown role, a non-positive
+    timeout, a session another coordinator manages or none does, a duplicate name, `record=True`
+    without a job, a malformed scenario). Nothing was changed."""
 
     code = "invalid_input"
+    remedy = (
+        "Fix the argument the message names. A session belongs to the coordinator that started "
+        "it; record=True needs SessionCoordinator.for_job(ctx)."
+    )
 
 
 ERROR_CODES: tuple[str, ...] = tuple(
