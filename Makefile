@@ -5,6 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
 .PHONY: install lint test demo docs docs-check check bench where stress clean
+.PHONY: site site-check docs-browser docs-screenshot
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ needed, found " + sys.version.split()[0]'
@@ -22,6 +23,7 @@ lint: install
 
 docs: install
 	$(VENV)/bin/session-fsm docs
+	$(MAKE) site
 
 docs-check: install
 	$(VENV)/bin/session-fsm docs --check
@@ -29,7 +31,7 @@ docs-check: install
 check: install
 	$(VENV)/bin/session-fsm check --sessions 3
 
-test: lint docs-check
+test: lint docs-check site-check
 	$(PY) -m pytest -q
 
 demo: install
@@ -46,3 +48,36 @@ stress: install
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf site docs-tools/node_modules
+
+# The docs site (mkdocs.yml): MkDocs + Material + mkdocstrings from the `docs` extra, Mermaid
+# from npm (docs-tools/package-lock.json), served by the site itself; the diagrams are checked in
+# Debian's Chromium, headless. Code examples in the docs run in tests/docs (make test).
+DOCS_TOOLS := docs-tools
+NODE_STAMP := $(DOCS_TOOLS)/node_modules/.installed
+CHROMIUM ?= /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+MKDOCS := NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs
+
+$(NODE_STAMP): $(DOCS_TOOLS)/package-lock.json
+	npm ci --prefix $(DOCS_TOOLS) --no-audit --no-fund --loglevel=error
+	@touch $(NODE_STAMP)
+
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+
+site: install $(NODE_STAMP)
+	$(MKDOCS) build
+
+# warnings are errors, then every diagram is checked in the browser
+site-check: install $(NODE_STAMP)
+	$(MKDOCS) build --strict
+	$(MAKE) docs-browser
+
+docs-browser: $(NODE_STAMP) $(CHROMIUM)
+	CHROMIUM=$(CHROMIUM) node $(DOCS_TOOLS)/check-diagrams.mjs site
+
+# the committed picture of the state-machine page (docs/img/state-machine.png)
+docs-screenshot: site $(CHROMIUM)
+	CHROMIUM=$(CHROMIUM) node $(DOCS_TOOLS)/check-diagrams.mjs site --screenshot docs/img/state-machine.png

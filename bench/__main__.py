@@ -1,5 +1,5 @@
-"""Run every benchmark, print the table, write bench/results.json and bench/scaling.png, and
-regenerate the README's performance section from the results."""
+"""Run every benchmark, print the table, write bench/results.json and docs/img/scaling.png, and
+regenerate the performance section of docs/performance.md from the results."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 from . import core, live
 
 HERE = Path(__file__).parent
-README = HERE.parent / "README.md"
+PAGE = HERE.parent / "docs" / "performance.md"
 BEGIN, END = "<!-- generated:performance (make bench) -->", "<!-- /generated:performance -->"
 
 
@@ -131,12 +131,12 @@ def plot(r: dict[str, Any], path: Path) -> None:
     fig.savefig(path, dpi=110)
 
 
-def update_readme(text: str) -> None:
-    readme = README.read_text()
-    if BEGIN in readme and END in readme:
-        head, rest = readme.split(BEGIN, 1)
+def update_page(text: str) -> None:
+    page = PAGE.read_text()
+    if BEGIN in page and END in page:
+        head, rest = page.split(BEGIN, 1)
         _, tail = rest.split(END, 1)
-        README.write_text(f"{head}{BEGIN}\n{text}\n{END}{tail}")
+        PAGE.write_text(f"{head}{BEGIN}\n{text}\n{END}{tail}")
 
 
 def main() -> int:
@@ -159,9 +159,9 @@ def main() -> int:
         {"figure": f, "measured": m, "anchor": a, "ratio": q, "holds": h} for f, m, a, q, h in rows
     ]
     (HERE / "results.json").write_text(json.dumps(results, indent=2) + "\n")
-    plot(results, HERE / "scaling.png")
+    plot(results, PAGE.parent / "img" / "scaling.png")
     text = table(rows) + "\n\nExplorer throughput:\n\n" + explorer_table(results)
-    update_readme(text + "\n\n![cost per operation](bench/scaling.png)")
+    update_page(text + "\n\n![cost per operation](img/scaling.png)")
     print(text)
     return 0
 

@@ -1,7 +1,7 @@
 """Generate the state-machine docs from the table: `session-fsm docs [--check]`.
 
-`docs/state-machine.md` is written whole; the README gets the session diagram between two marker
-comments. `--check` (run by `make test`) fails when either is stale.
+`docs/state-machine.md` is written whole; `docs/rules.md` gets the session diagram between two
+marker comments. `--check` (run by `make test`) fails when either is stale.
 """
 
 from __future__ import annotations
@@ -109,7 +109,7 @@ def generate(root: Path, *, check: bool = False) -> list[str]:
         if not check:
             page.parent.mkdir(parents=True, exist_ok=True)
             page.write_text(want)
-    readme = root / "README.md"
+    readme = root / "docs" / "rules.md"  # the page that explains the diagram
     text = readme.read_text() if readme.exists() else ""
     if BEGIN in text and END in text:
         head, rest = text.split(BEGIN, 1)
