@@ -77,7 +77,33 @@ RETRIED: frozenset[type[fx.Effect]] = frozenset(
 
 
 class SessionCoordinator:
-    """Starts, drains, closes and promotes `AgentSession`s of one scope, through the core."""
+    """Starts, drains, closes and promotes `AgentSession`s of one scope, through the core.
+
+    A scope is a job (`for_job`) or, for sessions started without a job, a `Room` (`for_room`):
+    at most one session of a scope is the primary. Get the coordinator through `for_job` or
+    `for_room`, which return the scope's one coordinator, rather than building it. With a job, it
+    registers itself to close every session it manages at the job's shutdown, before the Room
+    disconnects.
+
+    Args:
+        job: the job whose sessions this coordinator manages (its primary designation, its
+            recording setting, its shutdown).
+        room: the Room, when there is no job (with a job, the job's Room).
+        claim_timeout: how long a start or promotion that wants the primary waits for a
+            releasing primary before `claim_timeout` is raised; 10 s. Each call can override it.
+        close_timeout: how long `aclose()` (the job's shutdown) gives each session's close;
+            10 s. A close that takes longer is logged.
+        export_timeout: how long each recording exporter may take at a primary's close; 30 s.
+            An exporter that takes longer is recorded as failed; the close goes on.
+        effect_timeout: how long any single effect that awaits may take (livekit's start, its
+            close, the exporters together); 60 s. A start that exceeds it fails with
+            `start_failed` and is undone.
+        table: the core's table; only tests of the table itself pass another one.
+
+    Raises:
+        TypeError: `job` is not a livekit `JobContext`, or `room` not an `rtc.Room`.
+        SessionLifecycleError: `invalid_input` when a timeout is not a positive number.
+    """
 
     def __init__(
         self,
@@ -133,14 +159,35 @@ class SessionCoordinator:
 
     @classmethod
     def for_job(cls, ctx: JobContext, **options: Any) -> SessionCoordinator:
-        """The coordinator of this job (the same one every time it is asked for)."""
+        """The coordinator of this job: the same one every time it is asked for.
+
+        Args:
+            ctx: the job's `JobContext`, as livekit passes it to the entrypoint.
+            **options: the keyword arguments of `SessionCoordinator` (`claim_timeout`,
+                `close_timeout`, `export_timeout`, `effect_timeout`), used when the coordinator
+                is made, by the first call; later calls return it unchanged.
+
+        Raises:
+            TypeError: `ctx` is not a livekit `JobContext`.
+            SessionLifecycleError: `invalid_input` when a timeout is not a positive number.
+        """
         if not isinstance(ctx, JobContext):
             raise TypeError(f"for_job takes a livekit JobContext, got {type(ctx).__name__}")
         return cls._of(ctx, job=ctx, **options)
 
     @classmethod
     def for_room(cls, room: rtc.Room, **options: Any) -> SessionCoordinator:
-        """The coordinator of this Room, for sessions started without a job."""
+        """The coordinator of this Room, for sessions started without a job: the same one every
+        time it is asked for. `record=True` needs a job; everything else works the same.
+
+        Args:
+            room: the `rtc.Room` the sessions run in.
+            **options: as for `for_job`, used by the first call.
+
+        Raises:
+            TypeError: `room` is not a livekit `rtc.Room`.
+            SessionLifecycleError: `invalid_input` when a timeout is not a positive number.
+        """
         if not isinstance(room, rtc.Room):
             raise TypeError(f"for_room takes a livekit rtc.Room, got {type(room).__name__}")
         return cls._of(room, room=room, **options)
@@ -157,13 +204,25 @@ class SessionCoordinator:
     # ------------------------------------------------------------------ queries
 
     def state(self, session: AgentSession[Any]) -> SessionState:
+        """The session's state now.
+
+        Raises:
+            SessionLifecycleError: `invalid_input` when this coordinator does not manage it.
+        """
         return self.scope.state(self._key(session))
 
     def name(self, session: AgentSession[Any]) -> str:
+        """The session's name in this scope: `name=` given at its first start, else
+        `session-<n>` (`<identity>#<n>` for the per-participant sessions).
+
+        Raises:
+            SessionLifecycleError: `invalid_input` when this coordinator does not manage it.
+        """
         return self._key(session)
 
     @property
     def ownership(self) -> OwnershipState:
+        """The scope's primary designation: vacant, claimed, held or releasing."""
         return self.scope.ownership
 
     @property
@@ -175,32 +234,50 @@ class SessionCoordinator:
         return self._managed[holder].session
 
     def manages(self, session: AgentSession[Any]) -> bool:
+        """Whether the session was started through this coordinator (and not forgotten)."""
         return id(session) in self._by_id
 
     def sessions(self) -> dict[str, AgentSession[Any]]:
+        """Every session this coordinator manages, closed ones included, by name."""
         return {key: m.session for key, m in self._managed.items()}
 
     def recording_path(self, session: AgentSession[Any]) -> Path | None:
-        """The path of the session's current (or last finished) recording."""
+        """The path of the session's current (or last finished) recording, None if it never
+        recorded: `<job dir>/recordings/<n>-<session>/audio.ogg`.
+
+        Raises:
+            SessionLifecycleError: `invalid_input` when this coordinator does not manage it.
+        """
         m = self._managed[self._key(session)]
         if m.recording_path is not None:
             return Path(m.recording_path)
         return m.recording.path if m.recording is not None else None
 
     def exports(self, session: AgentSession[Any]) -> list[ExportOutcome]:
-        """Every export outcome of the session's recordings, oldest recording first."""
+        """Every export outcome of the session's recordings, oldest recording first: one per
+        exporter per recording, with the `url` and `id` it returned or the `error` it hit.
+
+        Raises:
+            SessionLifecycleError: `invalid_input` when this coordinator does not manage it.
+        """
         m = self._managed[self._key(session)]
         return [o for rec in m.recordings for o in m.exports.get(rec.path, [])]
 
     def denied_topics(self, session: AgentSession[Any]) -> dict[str, str]:
-        """RoomIO topics the session did not get, and who holds them (it was told at start)."""
+        """RoomIO topics the session did not get, and who holds them (it was told at start).
+
+        Raises:
+            SessionLifecycleError: `invalid_input` when this coordinator does not manage it.
+        """
         return dict(self._managed[self._key(session)].denied_topics)
 
     def managed(self, key: str) -> Managed:
+        """What the runtime keeps for the session named `key` (KeyError if none)."""
         return self._managed[key]
 
     def violations(self) -> list[str]:
-        """The invariants, checked on the real Room, JobContext, recorder and spans."""
+        """The invariants, checked on the real Room, JobContext, recorder and spans: one line per
+        violation, empty when all hold. Meant for tests and diagnostics, between operations."""
         return check(self.scope, RealObservation(self), quiescent=True)
 
     # ------------------------------------------------------------------ operations
@@ -218,8 +295,50 @@ class SessionCoordinator:
         name: str | None = None,
         claim_timeout: float | None = None,
     ) -> SessionState:
-        """Start `session` with `agent` in this scope; returns the state it lands in (primary,
-        secondary, or closed when a close won the race)."""
+        """Start `session` with `agent` in this scope; returns the state it lands in.
+
+        The role is resolved against the scope: `auto` takes the primary when it is vacant, runs
+        as a secondary beside a claimed or held one, and waits (up to `claim_timeout`) while the
+        holder is releasing. A start of a session that is already running changes nothing and
+        returns its state. If the start fails or the caller is cancelled, everything it had taken
+        is released before the error propagates.
+
+        Args:
+            session: a livekit `AgentSession`, not managed by another coordinator. A closed
+                session can be started again.
+            agent: the livekit `Agent` it runs.
+            role: `"auto"` (the default), `"primary"` or `"secondary"` (or a `Role`).
+            record: record with livekit's `RecorderIO` (primary only; needs a job). None: the
+                job's recording setting for a primary, no recording for a secondary.
+            host: host the Room's `lk.agent.session` topic (primary only). None: a primary hosts.
+            exporter: an exporter, or a list of them, run on the recording at close (a primary
+                that records only).
+            room_options: livekit's `RoomOptions`, passed through to its `start()`.
+            name: the session's name in this scope (default `session-<n>`), given at its first
+                start.
+            claim_timeout: this start's wait for a releasing primary, instead of the
+                coordinator's.
+
+        Returns:
+            `SessionState.PRIMARY` or `SessionState.SECONDARY`; `SessionState.CLOSED` when a
+            close arrived while it was starting (or waiting).
+
+        Raises:
+            SessionLifecycleError: with one of these codes, and nothing started or changed:
+                `primary_conflict` (`role="primary"` while another session holds or claimed the
+                primary); `recording_requires_primary`, `host_requires_primary`,
+                `exporter_requires_primary` (`record=True`, `host=True` or an exporter on a
+                session that resolves to secondary); `exporter_requires_recording` (an exporter
+                on a primary that will not record); `claim_timeout` (the releasing primary did
+                not let go in time); `invalid_input` (unknown role, non-positive
+                `claim_timeout`, a session another coordinator manages, a name already taken
+                or different from the session's, `record=True` without a job, `host=True`
+                without a room). `start_failed` when livekit's start or one of its effects
+                failed or exceeded `effect_timeout`: everything it had taken was released, and
+                the cause is chained.
+            TypeError: `session`, `agent`, `record`, `host`, `room_options` or `exporter` is
+                not of the type above.
+        """
         key, m = self._admit(session, name)
         role_ = _role(role, key)
         if not isinstance(agent, Agent):
@@ -259,6 +378,18 @@ class SessionCoordinator:
         return await self._run_start(m, effects, timeout)
 
     async def drain(self, session: AgentSession[Any]) -> SessionState:
+        """Drain a running session with livekit's `drain()`, which lets its agent finish the
+        speech already scheduled. It stays `draining`, keeping what it holds, until closed.
+
+        Returns:
+            `SessionState.DRAINING` (a session already draining stays so).
+
+        Raises:
+            SessionLifecycleError: `invalid_transition` when the session is not running as
+                primary or secondary (created, starting or closed); `invalid_input` when this
+                coordinator does not manage it; `effect_failed` when livekit's drain failed or
+                exceeded `effect_timeout` (the cause is chained; close the session to end it).
+        """
         key = self._key(session)
         effects = self._feed(Drain(key))
         if effects:
@@ -278,7 +409,21 @@ class SessionCoordinator:
         return self.scope.state(key)
 
     async def close(self, session: AgentSession[Any]) -> SessionState:
-        """Close the session (it waits for a start or close already under way)."""
+        """Close the session; it waits for a start or close already under way.
+
+        A primary's close runs livekit's `aclose()`, finalises and exports its recording (each
+        exporter bounded by `export_timeout`), puts the references on the span, ends the span,
+        detaches its trace context and only then releases the primary designation, so the next
+        primary finds everything free. A close is not cut by the caller's cancellation (it is
+        deferred until the close is done). A failing cleanup step is retried, then logged and
+        recorded on the span; it never stops the close half-way, and the close does not raise it.
+
+        Returns:
+            `SessionState.CLOSED`, or `SessionState.CREATED` for a session never started.
+
+        Raises:
+            SessionLifecycleError: `invalid_input` when this coordinator does not manage it.
+        """
         key = self._key(session)
         m = self._managed[key]
         if self.scope.state(key) is SessionState.CREATED:
@@ -293,7 +438,29 @@ class SessionCoordinator:
     async def promote(
         self, session: AgentSession[Any], *, claim_timeout: float | None = None
     ) -> SessionState:
-        """Make a running secondary the primary (waits while the holder is releasing)."""
+        """Make a running secondary the primary (it waits while the holder is releasing).
+
+        The promoted session takes the designation and hosts `lk.agent.session`; a running
+        session cannot grow a recorder, so it does not record. A failed promotion leaves it
+        running as a secondary.
+
+        Args:
+            session: a session of this coordinator, running as secondary.
+            claim_timeout: this promotion's wait for a releasing primary, instead of the
+                coordinator's.
+
+        Returns:
+            `SessionState.PRIMARY` (a primary stays so); `SessionState.SECONDARY` or
+            `SessionState.CLOSED` when a close arrived meanwhile.
+
+        Raises:
+            SessionLifecycleError: `primary_conflict` while another session holds or claimed
+                the primary; `invalid_transition` when the session is not running (created,
+                starting, draining or closed); `claim_timeout` when the releasing primary did
+                not let go in time; `start_failed` when taking the designation or the host
+                topic failed (the session is a secondary again); `invalid_input` when this
+                coordinator does not manage it, or for a non-positive `claim_timeout`.
+        """
         key = self._key(session)
         timeout = self._timeout(claim_timeout)
         self._sync_foreign()
@@ -306,7 +473,10 @@ class SessionCoordinator:
     async def session(
         self, session: AgentSession[Any], agent: Agent, **options: Any
     ) -> AsyncIterator[AgentSession[Any]]:
-        """`async with coord.session(s, agent): ...` starts it and always closes it."""
+        """`async with coord.session(s, agent): ...` starts it and always closes it.
+
+        Takes the keyword arguments of `start`, and raises what `start` raises.
+        """
         try:
             await self.start(session, agent, **options)
             yield session
@@ -320,13 +490,30 @@ class SessionCoordinator:
         *,
         kinds: Iterable[int] | None = None,
     ) -> Any:
-        """One secondary session per remote participant; see `ParticipantFanout`."""
+        """One secondary session per remote participant, for as long as they are in the Room.
+
+        Args:
+            factory: called with each `rtc.RemoteParticipant` who joins (those already in the
+                Room included); returns an `(AgentSession, Agent)` pair, or an awaitable of one.
+                The session is started as a secondary named `<identity>#<n>`, with livekit's
+                `RoomOptions(participant_identity=...)` set to the participant.
+            kinds: the participant kinds to follow (livekit's `rtc.ParticipantKind` values);
+                default livekit's own default kinds.
+
+        Returns:
+            The `ParticipantFanout`: its `sessions` by identity, `settle()` and `aclose()`.
+
+        Raises:
+            SessionLifecycleError: `invalid_input` when the coordinator has no Room.
+            TypeError: `factory` is not callable.
+        """
         from .fanout import ParticipantFanout
 
         return ParticipantFanout(self, factory, kinds=kinds)
 
     async def aclose(self) -> None:
-        """Close every managed session, each within `close_timeout` (job shutdown)."""
+        """Close every managed session, each within `close_timeout` (the job's shutdown calls
+        this). It does not raise: a close that fails or takes longer is logged."""
         live = [m for m in self._managed.values() if self.scope.state(m.key) not in _AT_REST]
         results = await asyncio.gather(
             *(asyncio.wait_for(self.close(m.session), self.close_timeout) for m in live),
@@ -340,7 +527,12 @@ class SessionCoordinator:
     def forget(self, session: AgentSession[Any]) -> None:
         """Drop a closed session from the scope (the per-participant fan-out does this): the
         coordinator keeps no reference to it, and does not show it to livekit's end-of-job
-        report as the last primary."""
+        report as the last primary.
+
+        Raises:
+            SessionLifecycleError: `invalid_transition` when the session is still running
+                (close it first); `invalid_input` when this coordinator does not manage it.
+        """
         key = self._key(session)
         self.scope.forget(key)
         m = self._managed.pop(key)
