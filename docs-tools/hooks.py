@@ -25,7 +25,7 @@ ERROR_CODES_MARKER = "<!-- generated:error-codes (docs-tools/hooks.py) -->"
 
 def on_files(files: Files, config: MkDocsConfig, **_: Any) -> Files:
     if not MERMAID.exists():
-        raise PluginError(f"{MERMAID} is missing: run `npm ci --prefix docs-tools` (make docs does)")
+        raise PluginError(f"{MERMAID} is missing: run `npm ci --prefix docs-tools` (make site)")
     files.append(File.generated(config, MERMAID_URI, abs_src_path=str(MERMAID)))
     return files
 
