@@ -5,7 +5,6 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
 .PHONY: install lint test demo docs docs-check check bench where stress clean
-.PHONY: site site-check docs-browser docs-screenshot
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ needed, found " + sys.version.split()[0]'
@@ -31,7 +30,7 @@ docs-check: install
 check: install
 	$(VENV)/bin/session-fsm check --sessions 3
 
-test: lint docs-check site-check
+test: lint docs-check
 	$(PY) -m pytest -q
 
 demo: install
@@ -53,6 +52,7 @@ clean:
 # The docs site (mkdocs.yml): MkDocs + Material + mkdocstrings from the `docs` extra, Mermaid
 # from npm (docs-tools/package-lock.json), served by the site itself; the diagrams are checked in
 # Debian's Chromium, headless. Code examples in the docs run in tests/docs (make test).
+.PHONY: site site-check docs-browser docs-screenshot
 DOCS_TOOLS := docs-tools
 NODE_STAMP := $(DOCS_TOOLS)/node_modules/.installed
 CHROMIUM ?= /usr/bin/chromium
@@ -70,7 +70,9 @@ $(CHROMIUM):
 site: install $(NODE_STAMP)
 	$(MKDOCS) build
 
-# warnings are errors, then every diagram is checked in the browser
+# make test builds the site with warnings as errors, then checks every diagram in the browser
+test: site-check
+
 site-check: install $(NODE_STAMP)
 	$(MKDOCS) build --strict
 	$(MAKE) docs-browser
