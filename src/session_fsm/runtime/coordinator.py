@@ -243,7 +243,8 @@ class SessionCoordinator:
 
     def recording_path(self, session: AgentSession[Any]) -> Path | None:
         """The path of the session's current (or last finished) recording, None if it never
-        recorded: `<job dir>/recordings/<n>-<session>/audio.ogg`.
+        recorded. Each recording is in a directory of its own, under the job's session
+        directory.
 
         Raises:
             SessionLifecycleError: `invalid_input` when this coordinator does not manage it.
