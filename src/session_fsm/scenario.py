@@ -28,18 +28,18 @@ from .adapters.exporters import DirectoryExporter, ExporterLike, HttpPutExporter
 from .adapters.telemetry import NAME
 from .fsm.errors import SessionLifecycleError
 from .fsm.states import Role
-from .runtime.coordinator import SessionCoordinator
-from .runtime.fanout import ParticipantFanout
-from .testing.audio import ToneInput
-from .testing.checks import span_violations
-from .testing.offline import (
+from .offline import (
+    ToneInput,
     in_memory_spans,
     join,
     leave,
     offline_job,
     offline_room,
     quiet_livekit,
+    span_violations,
 )
+from .runtime.coordinator import SessionCoordinator
+from .runtime.fanout import ParticipantFanout
 
 SESSION_OPS = ("start", "drain", "close", "promote")
 OPS = (*SESSION_OPS, "wait", "concurrent", "per_participant", "join", "leave")
