@@ -180,9 +180,16 @@ def _docs(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from .scenario import run_file
+    from .scenario_input import ScenarioError, load
 
-    return run_file(args.scenario)
+    try:
+        scenario = load(args.scenario)  # before livekit is imported: a bad file fails at once
+    except ScenarioError as error:
+        print(f"session-fsm run: invalid scenario: {error}", file=sys.stderr)
+        return 2
+    from .scenario import run_and_report
+
+    return run_and_report(scenario)
 
 
 def _demo(args: argparse.Namespace) -> int:
