@@ -7,8 +7,8 @@
 - real objects offline: `offline_room`, `offline_job`, `join`, `leave`, `run_job_shutdown`,
   `in_memory_spans`; checks: `real_violations`; cuts: `cancel_at`; faults: `inject`, `Fault`.
 - a voice agent's session with offline model providers: `voice_session` (`testing.models`).
-- a pytest plugin (installed with the package): fixtures `offline_room`, `offline_job`,
-  `coordinator`, `span_exporter`, `session_scope`.
+- a pytest plugin (registered when this extra is installed): fixtures `offline_room`,
+  `offline_job`, `coordinator`, `span_exporter`, `session_scope`.
 
 Needs the `testing` extra (`pip install livekit-session-fsm[testing]`).
 """
