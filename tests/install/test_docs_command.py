@@ -3,6 +3,8 @@ it did not generate, and `--check` names the command to run (not this repository
 
 from __future__ import annotations
 
+import importlib.util
+from importlib.machinery import ModuleSpec
 from pathlib import Path
 
 import pytest
@@ -71,3 +73,23 @@ def test_an_output_directory_is_required(capsys: pytest.CaptureFixture[str]) -> 
         cli.main(["docs"])
     assert done.value.code == 2
     assert "OUT_DIR" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [["diagram"], ["diagram", "--format", "dot"], ["docs", "out"]])
+def test_without_the_diagrams_extra_the_command_names_it(
+    argv: list[str],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    real = importlib.util.find_spec
+
+    def absent(name: str, package: str | None = None) -> ModuleSpec | None:
+        return None if name in ("transitions", "graphviz") else real(name, package)
+
+    monkeypatch.setattr(importlib.util, "find_spec", absent)
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert "pip install 'livekit-session-fsm[diagrams]'" in err and "transitions" in err
+    assert list(tmp_path.iterdir()) == []
