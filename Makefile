@@ -21,10 +21,10 @@ lint: install
 	$(VENV)/bin/mypy --strict
 
 docs: install
-	$(VENV)/bin/session-fsm docs docs --readme README.md
+	$(VENV)/bin/session-fsm docs docs --embed README.md
 
 docs-check: install
-	$(VENV)/bin/session-fsm docs docs --readme README.md --check
+	$(VENV)/bin/session-fsm docs docs --embed README.md --check
 
 check: install
 	$(VENV)/bin/session-fsm check --sessions 3

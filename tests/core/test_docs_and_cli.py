@@ -16,7 +16,7 @@ ROOT = Path(__file__).parents[2]
 
 
 def test_generated_docs_are_current() -> None:
-    stale = docs.generate(ROOT / "docs", readme=ROOT / "README.md", check=True)
+    stale = docs.generate(ROOT / "docs", embed=ROOT / "README.md", check=True)
     assert stale == [], "run `make docs`"
 
 

@@ -27,10 +27,10 @@ def test_writes_only_the_page_in_the_directory_it_is_given(
     assert capsys.readouterr().out == "wrote out/state-machine.md\n"
 
 
-def test_the_readme_block_only_with_readme(tmp_path: Path) -> None:
+def test_the_diagram_block_only_with_embed(tmp_path: Path) -> None:
     readme = tmp_path / "README.md"
     readme.write_text(f"# mine\n{docs.BEGIN}\nOLDTEXT\n{docs.END}\ntail\n")
-    assert cli.main(["docs", str(tmp_path), "--readme", str(readme)]) == 0
+    assert cli.main(["docs", str(tmp_path), "--embed", str(readme)]) == 0
     text = readme.read_text()
     assert "OLDTEXT" not in text and "stateDiagram" in text and text.endswith("tail\n")
 
@@ -47,12 +47,12 @@ def test_a_page_it_did_not_generate_is_never_replaced(
     assert docs.GENERATED in page.read_text()
 
 
-def test_a_readme_without_the_markers_is_an_error_not_a_silent_skip(
+def test_a_page_without_the_markers_is_an_error_not_a_silent_skip(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     readme = tmp_path / "README.md"
     readme.write_text("# mine\n")
-    assert cli.main(["docs", str(tmp_path), "--readme", str(readme)]) == 2
+    assert cli.main(["docs", str(tmp_path), "--embed", str(readme)]) == 2
     assert docs.BEGIN in capsys.readouterr().err
     assert readme.read_text() == "# mine\n"
 
