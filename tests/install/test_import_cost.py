@@ -70,18 +70,3 @@ def test_every_public_name_resolves_and_is_listed() -> None:
     assert session_fsm.SessionLifecycleError is session_fsm.errors.SessionLifecycleError
     with pytest.raises(AttributeError, match="no attribute 'Nope'"):
         _ = session_fsm.Nope  # type: ignore[attr-defined]
-
-
-def test_the_offline_runner_needs_no_test_tool() -> None:
-    """`session-fsm run` and `demo` import neither hypothesis nor pytest."""
-    code = "import session_fsm.scenario, session_fsm.demo, session_fsm.cli"
-    run = subprocess.run(
-        [sys.executable, "-c", f"import sys; {code}; print(sorted(sys.modules))"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert run.returncode == 0, run.stderr
-    modules = run.stdout
-    for tool in ("'hypothesis'", "'pytest'", "'session_fsm.testing'"):
-        assert tool not in modules

@@ -6,6 +6,11 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import pytest
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from session_fsm.fsm import Scope
+
 from .sites import python_without
 
 FOREIGN = Path(__file__).parents[1] / "foreign_project"
@@ -39,11 +44,11 @@ def test_without_pytest_asyncio_nothing_of_ours_loads_either(tmp_path: Path) -> 
         assert name not in run.stdout
 
 
-def test_with_the_extra_the_kit_fixtures_are_registered(tmp_path: Path) -> None:
-    run = _pytest(tmp_path, "-q", "--fixtures")
-    assert run.returncode == 0, run.stdout + run.stderr
-    for name in KIT_FIXTURES:
-        assert name in run.stdout
+def test_with_the_extra_the_kit_fixtures_are_registered(request: pytest.FixtureRequest) -> None:
+    """This suite runs with the extra: the entry point registered the kit's plugin."""
+    assert request.config.pluginmanager.has_plugin("session_fsm.testing.plugin")
+    assert isinstance(request.getfixturevalue("session_scope"), Scope)
+    assert isinstance(request.getfixturevalue("span_exporter"), InMemorySpanExporter)
 
 
 def test_without_the_extra_the_kit_says_what_to_install(tmp_path: Path) -> None:
