@@ -26,7 +26,20 @@ import attrs
 
 @attrs.frozen
 class RecordingInfo:
-    """What an exporter is told about a finished recording."""
+    """What an exporter is told about a finished recording.
+
+    Attributes:
+        session: the session's name in its scope (`session-1`, `alice#1`...).
+        session_id: the session's name and which of its recordings this is, joined by `#`
+            (`session-1#1`). Quote it (`urllib.parse.quote(info.session_id, safe="")`) before
+            putting it in a URL or an object key: a raw `#` starts a URL's fragment.
+        room: the Room's name, if there is a Room.
+        job_id: the job's id, if there is a job.
+        path: the complete Ogg file.
+        started_at: when the recording started (seconds since the epoch).
+        ended_at: when it ended (seconds since the epoch).
+        bytes: the file's size.
+    """
 
     session: str
     session_id: str
@@ -183,7 +196,9 @@ class HttpPutExporter:
 
     Retries with exponential backoff on 5xx answers and connection errors; returns the URL
     without its query string and userinfo (`public_url`) and the server's `ETag` as id.
-    `url_template` is formatted with the info's fields (`{session}`, `{job_id}`, `{room}`...).
+    `url_template` is formatted with the info's fields (`{session}`, `{job_id}`, `{room}`...) as
+    they are, unquoted: `{session}` and `{session_id}` can hold a `#`, which would cut the URL.
+    For a URL built from them, pass a `url_factory` that quotes them.
     """
 
     name = "http_put"
