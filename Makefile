@@ -51,12 +51,11 @@ wheel-check: install
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
-	rm -rf site docs-tools/node_modules
 
 # The docs site (mkdocs.yml): MkDocs + Material + mkdocstrings from the `docs` extra, Mermaid
 # from npm (docs-tools/package-lock.json), served by the site itself; the diagrams are checked in
 # Debian's Chromium, headless. Code examples in the docs run in tests/docs (make test).
-.PHONY: site site-check docs-browser docs-screenshot
+.PHONY: site site-check docs-browser docs-screenshot clean-site
 DOCS_TOOLS := docs-tools
 NODE_STAMP := $(DOCS_TOOLS)/node_modules/.installed
 CHROMIUM ?= /usr/bin/chromium
@@ -87,3 +86,7 @@ docs-browser: $(NODE_STAMP) $(CHROMIUM)
 # the committed picture of the state-machine page (docs/img/state-machine.png)
 docs-screenshot: site $(CHROMIUM)
 	CHROMIUM=$(CHROMIUM) node $(DOCS_TOOLS)/check-diagrams.mjs site --screenshot docs/img/state-machine.png
+
+clean: clean-site
+clean-site:
+	rm -rf site $(DOCS_TOOLS)/node_modules
