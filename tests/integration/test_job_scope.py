@@ -17,7 +17,7 @@ from session_fsm.testing.cancel import cancel_at
 from session_fsm.testing.faults import Fault, inject
 from session_fsm.testing.offline import run_job_shutdown
 
-from .conftest import agent, new_session
+from .conftest import agent, new_session, short_recordings
 
 
 def handlers(room: rtc.Room) -> tuple[list[str], list[str]]:
@@ -54,6 +54,7 @@ async def test_five_secondaries_beside_one_primary_share_one_host_handler(
     assert coordinator.ownership is OwnershipState.VACANT
 
 
+@short_recordings
 async def test_record_false_then_record_true_back_to_back(
     coordinator: SessionCoordinator, offline_job: JobContext
 ) -> None:
@@ -71,6 +72,7 @@ async def test_record_false_then_record_true_back_to_back(
     assert agents.job_primary(offline_job) is None
 
 
+@short_recordings
 async def test_sequential_primaries_record_to_their_own_files(
     coordinator: SessionCoordinator,
 ) -> None:

@@ -21,7 +21,7 @@ from session_fsm import (
 from session_fsm.adapters.exporters import run_exporters
 from session_fsm.testing.audio import ToneInput
 
-from .conftest import ObjectStore, agent, new_session
+from .conftest import ObjectStore, agent, new_session, short_recordings
 
 
 def toned(frequency: float = 440.0) -> tuple[AgentSession[None], ToneInput]:
@@ -38,6 +38,7 @@ def agent_spans(spans: InMemorySpanExporter, name: str) -> list[dict[str, object
     ]
 
 
+@short_recordings
 async def test_sequential_primaries_each_record_export_once_and_link_their_span(
     coordinator: SessionCoordinator, span_exporter: InMemorySpanExporter, tmp_path: Path
 ) -> None:
@@ -93,6 +94,7 @@ async def test_http_put_retries_strips_the_query_and_returns_the_etag(
     assert object_store.attempts["fail/voice.ogg"] == 3
 
 
+@short_recordings
 async def test_a_hanging_exporter_is_cut_at_its_timeout_and_others_keep_their_results(
     offline_job: object,
     object_store: ObjectStore,
@@ -115,6 +117,7 @@ async def test_a_hanging_exporter_is_cut_at_its_timeout_and_others_keep_their_re
     assert any(e.name == "exception" for e in span.events)
 
 
+@short_recordings
 async def test_exporter_failures_and_garbage_are_recorded_not_raised(
     coordinator: SessionCoordinator, span_exporter: InMemorySpanExporter
 ) -> None:

@@ -12,7 +12,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from session_fsm import SessionCoordinator
 from session_fsm.adapters import agents
 
-from .conftest import agent, new_session
+from .conftest import agent, new_session, short_recordings
 
 
 def by_name(spans: InMemorySpanExporter) -> dict[str, list[ReadableSpan]]:
@@ -68,6 +68,7 @@ async def test_roles_links_states_and_the_token(
     assert states == ["starting", "primary", "draining"]  # the span ends inside the close
 
 
+@short_recordings
 async def test_the_span_ends_after_the_recording_references(
     coordinator: SessionCoordinator, span_exporter: InMemorySpanExporter
 ) -> None:

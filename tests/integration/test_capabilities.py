@@ -1,0 +1,54 @@
+"""What the installed livekit-agents can do, and what a start is refused when it cannot."""
+
+from __future__ import annotations
+
+import attrs
+import pytest
+from livekit import rtc
+
+from session_fsm import SessionCoordinator, SessionLifecycleError
+from session_fsm.adapters import agents
+from session_fsm.adapters.capabilities import CAPABILITIES, REQUIRED, Capabilities
+from session_fsm.runtime import coordinator as coordinator_module
+
+from .conftest import agent, new_session
+
+
+def test_the_installed_livekit_has_what_the_library_needs() -> None:
+    assert Capabilities.detect() == CAPABILITIES
+    assert [name for name in REQUIRED if not getattr(CAPABILITIES, name)] == []
+
+
+@pytest.mark.parametrize("missing", REQUIRED)
+async def test_a_livekit_without_a_required_feature_refuses_every_start(
+    missing: str, monkeypatch: pytest.MonkeyPatch, offline_room: rtc.Room
+) -> None:
+    older = attrs.evolve(CAPABILITIES, **{missing: False})
+    monkeypatch.setattr(coordinator_module, "CAPABILITIES", older)
+    coord = SessionCoordinator.for_room(offline_room)
+    with pytest.raises(SessionLifecycleError) as caught:
+        await coord.start(new_session(), agent(), name="s")
+    assert caught.value.code == "unsupported_by_livekit" and missing in caught.value.message
+    assert coord.sessions() == {} and agents.byte_stream_topics(offline_room) == []
+
+
+async def test_host_false_needs_session_host_opt_out(
+    monkeypatch: pytest.MonkeyPatch, offline_room: rtc.Room
+) -> None:
+    older = attrs.evolve(CAPABILITIES, host_opt_out=False)  # livekit-agents 1.5
+    monkeypatch.setattr(coordinator_module, "CAPABILITIES", older)
+    coord = SessionCoordinator.for_room(offline_room)
+    with pytest.raises(SessionLifecycleError) as caught:
+        await coord.start(new_session(), agent(), host=False, name="s")
+    assert caught.value.code == "unsupported_by_livekit" and "session_host" in caught.value.message
+    assert coord.sessions() == {}
+
+
+def test_start_keywords_follow_the_installed_version() -> None:
+    assert attrs.evolve(CAPABILITIES, host_opt_out=True).start_kwargs(record=True, host=False) == {
+        "record": True,
+        "session_host": False,
+    }
+    assert attrs.evolve(CAPABILITIES, host_opt_out=False).start_kwargs(record=True, host=True) == {
+        "record": True
+    }
