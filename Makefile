@@ -5,6 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
 .PHONY: install lint test demo docs docs-check check bench where stress clean
+.PHONY: matrix matrix-edges matrix-latest
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ needed, found " + sys.version.split()[0]'
@@ -46,3 +47,13 @@ stress: install
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
+
+# livekit-agents versions (noxfile.py): each in a virtualenv of its own under .nox/
+matrix: install
+	$(VENV)/bin/nox -s matrix table
+
+matrix-edges: install
+	$(VENV)/bin/nox -s "matrix(agents='1.5.17')" "matrix(agents='1.8.9')" table
+
+matrix-latest: install
+	$(VENV)/bin/nox -s latest

@@ -8,7 +8,7 @@ from livekit import rtc
 
 from session_fsm import SessionCoordinator, SessionLifecycleError
 from session_fsm.adapters import agents
-from session_fsm.adapters.capabilities import CAPABILITIES, REQUIRED, Capabilities
+from session_fsm.adapters.capabilities import ABSENT, CAPABILITIES, REQUIRED, Capabilities
 from session_fsm.runtime import coordinator as coordinator_module
 
 from .conftest import agent, new_session
@@ -52,3 +52,7 @@ def test_start_keywords_follow_the_installed_version() -> None:
     assert attrs.evolve(CAPABILITIES, host_opt_out=False).start_kwargs(record=True, host=True) == {
         "record": True
     }
+
+
+def test_every_capability_says_what_its_absence_means() -> None:
+    assert set(ABSENT) == set(attrs.fields_dict(Capabilities))

@@ -232,7 +232,7 @@ def recorder(session: AgentSession[Any]) -> RecorderIO | None:
 
 
 def has_host(session: AgentSession[Any]) -> bool:
-    return CAPABILITIES.session_host and session._session_host is not None
+    return session._session_host is not None
 
 
 def has_trace_token(session: AgentSession[Any]) -> bool:
@@ -241,8 +241,6 @@ def has_trace_token(session: AgentSession[Any]) -> bool:
 
 def take_host(session: AgentSession[Any]) -> SessionHost | None:
     """Take the session host out (to close it apart from the session: undoing a failed start)."""
-    if not CAPABILITIES.session_host:
-        return None
     host = session._session_host
     session._session_host = None
     return host

@@ -111,9 +111,10 @@ class Capabilities:
             fake_job_context=_has_module("livekit.agents.testing"),
         )
 
-    def missing(self) -> tuple[str, ...]:
-        """The capabilities the installed livekit-agents lacks, by name."""
-        return tuple(name for name, value in attrs.asdict(self).items() if not value)
+    def differences(self) -> dict[str, str]:
+        """What the installed livekit-agents lacks, by capability, and what that means for the
+        library: the "what differs" of the compatibility table (`make matrix`)."""
+        return {name: ABSENT[name] for name, value in attrs.asdict(self).items() if not value}
 
     def refuse_unsupported(
         self, key: str, *, record: bool | None, host: bool | None, exporters: bool
@@ -147,6 +148,21 @@ class Capabilities:
 
 #: What the library cannot work without (all present from livekit-agents 1.5 on).
 REQUIRED = ("primary_designation", "primary_reentrant", "session_recording", "session_host")
+
+
+#: What the library does when a capability is missing (one line each, for the table).
+ABSENT = {
+    "primary_designation": "no primary designation: not supported (start refused)",
+    "primary_reentrant": "start() takes only a free designation: not supported (start refused)",
+    "session_recording": "no session recording: not supported (start refused)",
+    "session_host": "no session host (lk.agent.session): not supported (start refused)",
+    "host_opt_out": "no start(session_host=): a secondary is kept from hosting by a stand-in "
+    "primary during its start; without a job, one session per Room (a second is refused), "
+    "host=False refused",
+    "recorder_keeps_short_sessions": "livekit's recorder writes every 2.5 s and drops the rest "
+    "at close: a shorter session has no recording (nothing exported)",
+    "fake_job_context": "no livekit.agents.testing: the offline test kit builds the fake job",
+}
 
 
 def installed_version() -> str:
