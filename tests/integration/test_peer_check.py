@@ -9,7 +9,6 @@ table and the adapters are revisited, rather than the library working around wha
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +19,9 @@ from session_fsm import SessionCoordinator, SessionLifecycleError, SessionState
 from session_fsm.adapters import agents
 from session_fsm.adapters.capabilities import CAPABILITIES
 from session_fsm.adapters.room import HOST_TOPIC, PRE_CONNECT_TOPIC
-from session_fsm.testing.audio import ToneInput
 from session_fsm.testing.offline import offline_job, offline_room
 
-from .conftest import agent, new_session
+from .conftest import agent, new_session, session_lasts, toned
 
 pytestmark = pytest.mark.peer_check
 
@@ -33,10 +31,6 @@ needs = {
     )
     for name in ("primary_designation", "session_recording", "session_host")
 }
-
-#: The recorder of livekit-agents before 1.7 writes the input every 2.5 s and drops the rest at
-#: close: a recording needs that much audio to reach the disk at all.
-TONE_SECONDS = 0.3 if CAPABILITIES.recorder_keeps_short_sessions else 3.0
 
 
 async def _close_quietly(*sessions: AgentSession[Any]) -> None:
@@ -120,20 +114,6 @@ async def test_seed_000_two_sessions_on_one_room_without_a_job() -> None:
     assert agents.byte_stream_topics(room) == []
 
 
-async def session_lasts(seconds: float) -> None:
-    """A recording as long as its tone: livekit's interval recorder (before 1.7) writes on its
-    own 2.5 s clock, so the session must last that long in wall time (the tone itself is
-    taken as fast as the session reads it). The 1.7+ recorder writes all it has at close."""
-    if not CAPABILITIES.recorder_keeps_short_sessions:
-        await asyncio.sleep(seconds)
-
-
-def _toned() -> tuple[AgentSession[None], ToneInput]:
-    session, tone = new_session(), ToneInput(seconds=TONE_SECONDS)
-    session.input.audio = tone
-    return session, tone
-
-
 @needs["session_recording"]
 async def test_each_primary_records_to_a_file_of_its_own() -> None:
     room = offline_room()
@@ -153,10 +133,9 @@ async def test_each_primary_records_to_a_file_of_its_own() -> None:
         coord = SessionCoordinator.for_job(job)
         recorded: list[Path] = []
         for name in ("first", "second"):
-            session, tone = _toned()
+            session, tone = toned()
             await coord.start(session, agent(), record=True, name=name)
-            await asyncio.wait_for(tone.done.wait(), TONE_SECONDS + 5)
-            await session_lasts(TONE_SECONDS)
+            await session_lasts(tone)
             await coord.close(session)
             path = coord.recording_path(session)
             assert path is not None
