@@ -5,8 +5,8 @@ rtc version that release pins) and then `table`; `make matrix-edges` runs the ol
 newest only (CI); `make matrix-latest` runs `latest`: the newest livekit-agents on PyPI,
 whatever our pins say, to tell whether a new release still works.
 
-Each session runs the integration suite (the peer check included) and writes its result to
-`matrix/<livekit-agents version>.json`; `table` turns the results into the generated section
+Each `matrix` session runs the integration suite (the peer check included) and writes its result
+to `matrix/<livekit-agents version>.json`; `table` turns the results into the generated section
 of `docs/compatibility.md`.
 """
 
@@ -50,8 +50,9 @@ print(json.dumps({
 """
 
 
-def _suite(session: nox.Session) -> None:
-    """Run the integration suite in the session's virtualenv and record the outcome."""
+def _suite(session: nox.Session, results: Path) -> None:
+    """Run the integration suite in the session's virtualenv and record the outcome in
+    `results/<livekit-agents version>.json`."""
     found = json.loads(session.run("python", "-c", _PROBE, silent=True).strip().splitlines()[-1])
     session.log(f"livekit-agents {found['livekit_agents']}, livekit {found['livekit']}")
     junit = Path(session.create_tmp()) / "junit.xml"
@@ -68,8 +69,8 @@ def _suite(session: nox.Session) -> None:
     seconds = round(time.monotonic() - began, 1)
     found |= _outcome(junit) | {"seconds": seconds}
     found["ok"] = found["failed"] == 0 and found["errors"] == 0 and found["passed"] > 0
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / f"{found['livekit_agents']}.json").write_text(json.dumps(found, indent=2) + "\n")
+    results.mkdir(exist_ok=True)
+    (results / f"{found['livekit_agents']}.json").write_text(json.dumps(found, indent=2) + "\n")
     if not found["ok"]:
         session.error(f"livekit-agents {found['livekit_agents']}: {found['failed']} failed")
 
@@ -110,14 +111,15 @@ def _install(session: nox.Session, agents: str | None) -> None:
 def matrix(session: nox.Session, agents: str) -> None:
     """The integration suite and the peer check on one supported livekit-agents release."""
     _install(session, agents)
-    _suite(session)
+    _suite(session, RESULTS)
 
 
 @nox.session
 def latest(session: nox.Session) -> None:
-    """The newest livekit-agents on PyPI: does the library still work with it?"""
+    """The newest livekit-agents on PyPI: does the library still work with it? (Its result
+    stays in the session's own directory: the table only shows the supported releases.)"""
     _install(session, None)
-    _suite(session)
+    _suite(session, Path(session.create_tmp()))
 
 
 @nox.session(python=False)
