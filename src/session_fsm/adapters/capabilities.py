@@ -11,8 +11,8 @@ an older livekit is refused with `unsupported_by_livekit` naming what is missing
 differ within the supported range, and the adapters absorb them:
 
 - `primary_designation` (1.3 on): `JobContext._primary_agent_session`, taken by the first
-  session under a job and never released. Before 1.3 there is no designation, and none of the
-  problems this library fixes.
+  session under a job and never released. Before 1.3 there is no designation (nor its bugs;
+  the pre-connect handler a closing second session removes is there from 1.0).
 - `primary_reentrant` (1.5 on): `start()` keeps a designation that already names the starting
   session (the library designates a primary before livekit starts it). 1.3 and 1.4 take only a
   free designation and raise "Only one `AgentSession`..." otherwise.
@@ -116,9 +116,7 @@ class Capabilities:
         library: the "what differs" of the compatibility table (`make matrix`)."""
         return {name: ABSENT[name] for name, value in attrs.asdict(self).items() if not value}
 
-    def refuse_unsupported(
-        self, key: str, *, record: bool | None, host: bool | None, exporters: bool
-    ) -> None:
+    def refuse_unsupported(self, key: str, *, host: bool | None) -> None:
         """Refuse, before anything changes, a start this livekit cannot do as asked: any start
         when it lacks what the library needs (`REQUIRED`), or an option it has no means for."""
         missing = [name for name in REQUIRED if not getattr(self, name)]

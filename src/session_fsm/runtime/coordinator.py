@@ -244,7 +244,7 @@ class SessionCoordinator:
             )
         if host and self.room is None:
             raise InvalidInput(f"session {key!r}: host=True needs a room", session=key)
-        CAPABILITIES.refuse_unsupported(key, record=record, host=host, exporters=bool(exporters))
+        CAPABILITIES.refuse_unsupported(key, host=host)
         self._sync_foreign()
         event = Start(
             key,
