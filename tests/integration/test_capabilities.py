@@ -5,11 +5,14 @@ from __future__ import annotations
 import attrs
 import pytest
 from livekit import rtc
+from livekit.agents import JobContext
 
-from session_fsm import SessionCoordinator, SessionLifecycleError
+from session_fsm import SessionCoordinator, SessionLifecycleError, SessionState
 from session_fsm.adapters import agents
 from session_fsm.adapters.capabilities import ABSENT, CAPABILITIES, REQUIRED, Capabilities
+from session_fsm.adapters.room import HOST_TOPIC, RoomTopics
 from session_fsm.runtime import coordinator as coordinator_module
+from session_fsm.runtime import effects as effects_module
 
 from .conftest import agent, new_session
 
@@ -56,3 +59,25 @@ def test_start_keywords_follow_the_installed_version() -> None:
 
 def test_every_capability_says_what_its_absence_means() -> None:
     assert set(ABSENT) == set(attrs.fields_dict(Capabilities))
+
+
+async def test_without_host_opt_out_a_secondary_is_kept_from_hosting_by_a_stand_in(
+    monkeypatch: pytest.MonkeyPatch, offline_room: rtc.Room, offline_job: JobContext
+) -> None:
+    """livekit-agents 1.5's way, on the installed livekit: no `session_host=` is passed, and
+    livekit would host every session started while the designation is free."""
+    older = attrs.evolve(CAPABILITIES, host_opt_out=False)
+    for module in (agents, effects_module):
+        monkeypatch.setattr(module, "CAPABILITIES", older)
+    coord = SessionCoordinator.for_job(offline_job)
+    lone, primary, other = new_session(), new_session(), new_session()
+    assert await coord.start(lone, agent(), role="secondary", name="lone") is SessionState.SECONDARY
+    assert agents.job_primary(offline_job) is None  # the stand-in is gone again
+    assert HOST_TOPIC not in agents.byte_stream_topics(offline_room)
+    assert await coord.start(primary, agent(), name="p") is SessionState.PRIMARY
+    assert await coord.start(other, agent(), name="o") is SessionState.SECONDARY
+    assert agents.byte_stream_topics(offline_room).count(HOST_TOPIC) == 1
+    assert RoomTopics.of(offline_room).owner(HOST_TOPIC) == "p"
+    assert agents.job_primary(offline_job) is primary and coord.violations() == []
+    await coord.aclose()
+    assert agents.byte_stream_topics(offline_room) == []
