@@ -17,8 +17,8 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 lint: install
-	$(VENV)/bin/ruff check src tests bench
-	$(VENV)/bin/ruff format --check src tests bench
+	$(VENV)/bin/ruff check src tests bench noxfile.py
+	$(VENV)/bin/ruff format --check src tests bench noxfile.py
 	$(VENV)/bin/mypy --strict
 
 docs: install

@@ -53,7 +53,9 @@ print(json.dumps({
 def _suite(session: nox.Session, results: Path) -> None:
     """Run the integration suite in the session's virtualenv and record the outcome in
     `results/<livekit-agents version>.json`."""
-    found = json.loads(session.run("python", "-c", _PROBE, silent=True).strip().splitlines()[-1])
+    probe = session.run("python", "-c", _PROBE, silent=True)
+    assert isinstance(probe, str)
+    found = json.loads(probe.strip().splitlines()[-1])
     session.log(f"livekit-agents {found['livekit_agents']}, livekit {found['livekit']}")
     junit = Path(session.create_tmp()) / "junit.xml"
     began = time.monotonic()
