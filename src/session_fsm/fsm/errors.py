@@ -134,6 +134,18 @@ class InvalidInput(SessionLifecycleError):
     )
 
 
+class UnsupportedByLivekit(SessionLifecycleError):
+    """The installed livekit-agents lacks what the start asked for (a session host, session
+    recording): nothing was changed; upgrade livekit-agents or leave the option out. Which
+    version has what: docs/compatibility.md."""
+
+    code = "unsupported_by_livekit"
+    remedy = (
+        "Upgrade livekit-agents to a version that has the option (docs/compatibility.md), or "
+        "leave the option out."
+    )
+
+
 ERROR_CODES: tuple[str, ...] = tuple(
     cls.code
     for cls in (
@@ -147,5 +159,6 @@ ERROR_CODES: tuple[str, ...] = tuple(
         StartFailedError,
         EffectFailed,
         InvalidInput,
+        UnsupportedByLivekit,
     )
 )
