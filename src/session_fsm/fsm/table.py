@@ -88,10 +88,6 @@ class Move(enum.Enum):
     FOREIGN_HOLD = "foreign_hold"
     FOREIGN_RELEASE = "foreign_release"
 
-    #: Members are singletons, so hash them as such: `Enum.__hash__` hashes the name in Python,
-    #: and the machine looks a move up in `MOVES` on every ownership change.
-    __hash__ = object.__hash__
-
 
 #: The ownership machine: move -> (source, target). A move into `vacant` grants the scope to the
 #: first waiting session, if any (the `grant` special case in `machine.py`).
