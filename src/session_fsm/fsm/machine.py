@@ -81,8 +81,6 @@ class SessionRecord:
     flags: int = 0
     #: The effects of the start under way, for compensation.
     plan: tuple[fx.Effect, ...] = ()
-    #: Plans already built for this session's options, by compiled row (effects are values).
-    cache: dict[Compiled, tuple[fx.Effect, ...]] | None = None
     #: The rows of the current state by event class (kept in step with `state`).
     rows: StateRows = attrs.field(factory=dict, repr=False)
 
@@ -191,16 +189,7 @@ class Scope:
                     session=ev.session,
                 )
             s = SessionRecord(ev.session, rows=self._created)
-        # select: the first row of this state and event whose guard holds (the hot loop)
-        rows = s.rows.get(kind)
-        if rows is None or kind is StartFailed:
-            row = self._select(s, ev)  # the checks, and the error when nothing matches
-        else:
-            for row in rows:
-                if row.always or row.guard(self, s, ev):
-                    break
-            else:
-                row = self._select(s, ev)
+        row = self._select(s, ev)
         if row.refuse is not None:  # refused: state unchanged (a new name is not even kept)
             raise row.refuse(self, s, ev)
         if new:
@@ -208,18 +197,7 @@ class Scope:
         # apply
         if row.role is not None:
             self._resolve(s, row.role, ev)
-        plan: tuple[fx.Effect, ...] = ()
-        if row.plan is not None:
-            cache = s.cache
-            cached = cache.get(row) if cache is not None and row.cacheable else None
-            if cached is not None:
-                plan = cached
-            else:
-                plan = row.plan(self, s, ev)
-                if row.cacheable:
-                    if cache is None:
-                        cache = s.cache = {}
-                    cache[row] = plan
+        plan = row.plan(self, s, ev) if row.plan is not None else ()
         target = row.target
         if target is _STARTING:  # special case 3: remember the start (a wait has none)
             if row.source is not _STARTING:
@@ -232,9 +210,7 @@ class Scope:
         s.state, s.rows = target, row.next_rows
         if target is _CLOSED:
             s.role, s.flags, s.plan = None, 0, ()
-            if s.record or s.host or s.exporter:
-                s.record = s.host = s.exporter = False
-                s.cache = None
+            s.record = s.host = s.exporter = False
         if row.move is not None:
             plan += self._move(row.move, s.key)
         if s.flags & CLOSE_PENDING and target in CLOSE_PENDING_FIRES_IN:
@@ -268,10 +244,7 @@ class Scope:
             exporter = primary and event.exporter
         else:  # a promotion hosts but cannot record; a failed one goes back to secondary
             host, record, exporter = role is _PRIMARY, False, False
-        s.role = role
-        if s.record is not record or s.host is not host or s.exporter is not exporter:
-            s.record, s.host, s.exporter = record, host, exporter
-            s.cache = None  # plans depend on these options (and the key), not on the role
+        s.role, s.record, s.host, s.exporter = role, record, host, exporter
 
     def _set_flags(self, s: SessionRecord, flags: int) -> None:
         """The waiter follows the WAITING bit."""
@@ -336,7 +309,7 @@ class Scope:
         self._sessions = {}
         for key, (state, role, record, host, exporter, flags, plan) in sessions:
             self._sessions[key] = SessionRecord(
-                key, state, role, record, host, exporter, flags, plan, None, self._rows[state]
+                key, state, role, record, host, exporter, flags, plan, self._rows[state]
             )
 
 

@@ -449,11 +449,11 @@ CLOSE_PENDING_FIRES_IN = frozenset({PRIMARY, SECONDARY})
 
 
 class Compiled:
-    """A row in the form the machine's step reads: flag masks as ints, the `always` guard and
-    whether the plan may be cached decided once, when the table is built."""
+    """A row in the form the machine's step reads: flag masks as ints and the `always` guard
+    decided once, when the table is built."""
 
     __slots__ = (
-        "always", "cacheable", "clears", "guard", "move", "next_rows", "plan", "refuse", "role",
+        "always", "clears", "guard", "move", "next_rows", "plan", "refuse", "role",
         "row", "sets", "source", "target",
     )  # fmt: skip
 
@@ -469,8 +469,6 @@ class Compiled:
         self.plan = row.plan
         self.sets = int(row.sets)
         self.clears = int(row.clears)
-        #: Plans are values of the session's options, except the undoing of a given start.
-        self.cacheable = row.plan is not None and row.plan is not plan_compensation
         #: The target state's rows by event class, set when the table is built: the step never
         #: hashes a state (an Enum hashes in Python, a class in C).
         self.next_rows: StateRows = {}
