@@ -44,9 +44,9 @@ from .table import (
     SCOPE_EVENT_MOVES,
     TABLE,
     WAITING,
-    Compiled,
+    Flag,
     Move,
-    StateRows,
+    Row,
     Table,
     flag_names,
 )
@@ -81,8 +81,6 @@ class SessionRecord:
     flags: int = 0
     #: The effects of the start under way, for compensation.
     plan: tuple[fx.Effect, ...] = ()
-    #: The rows of the current state by event class (kept in step with `state`).
-    rows: StateRows = attrs.field(factory=dict, repr=False)
 
     def snapshot(self) -> SessionSnapshot:
         return (self.state, self.role, self.record, self.host, self.exporter, self.flags, self.plan)
@@ -92,7 +90,6 @@ class Scope:
     """The coupled session and ownership machines of one ownership scope."""
 
     __slots__ = (
-        "_created",
         "_rows",
         "_sessions",
         "foreign",
@@ -108,7 +105,6 @@ class Scope:
         self.record_default = record_default
         self.table = table
         self._rows = table.by_state
-        self._created = table.by_state[SessionState.CREATED]
         self.ownership = _VACANT
         #: The key of the session that claimed or holds the scope (or the foreign holder's name).
         self.holder: str | None = None
@@ -155,7 +151,7 @@ class Scope:
         if not isinstance(key, str):
             raise TypeError(f"session keys are str, got {type(key).__name__}")
         if key not in self._sessions:
-            self._sessions[key] = SessionRecord(key, rows=self._created)
+            self._sessions[key] = SessionRecord(key)
 
     def forget(self, key: SessionKey) -> None:
         """Drop a session that holds nothing (created or closed), e.g. a participant who left."""
@@ -188,7 +184,7 @@ class Scope:
                     "know; start it first.",
                     session=ev.session,
                 )
-            s = SessionRecord(ev.session, rows=self._created)
+            s = SessionRecord(ev.session)
         row = self._select(s, ev)
         if row.refuse is not None:  # refused: state unchanged (a new name is not even kept)
             raise row.refuse(self, s, ev)
@@ -201,13 +197,13 @@ class Scope:
         target = row.target
         if target is _STARTING:  # special case 3: remember the start (a wait has none)
             if row.source is not _STARTING:
-                s.plan = () if row.sets & WAITING else plan
+                s.plan = () if row.sets & Flag.WAITING else plan
         elif row.source is _STARTING:
             s.plan = ()
         if row.sets or row.clears:
-            self._set_flags(s, (s.flags | row.sets) & ~row.clears)
+            self._set_flags(s, (s.flags | int(row.sets)) & ~int(row.clears))
         assert target is not None
-        s.state, s.rows = target, row.next_rows
+        s.state = target
         if target is _CLOSED:
             s.role, s.flags, s.plan = None, 0, ()
             s.record = s.host = s.exporter = False
@@ -218,8 +214,9 @@ class Scope:
             plan += self.handle(Close(s.key))
         return plan
 
-    def _select(self, s: SessionRecord, event: SessionEvent) -> Compiled:
-        rows = s.rows.get(type(event))
+    def _select(self, s: SessionRecord, event: SessionEvent) -> Row:
+        """The first row of the session's state and the event whose guard holds."""
+        rows = self._rows[s.state].get(type(event))
         if rows is not None:
             if type(event) is StartFailed and not 0 <= event.completed <= len(s.plan):
                 raise InvalidTransition(
@@ -228,7 +225,7 @@ class Scope:
                     session=s.key,
                 )
             for row in rows:
-                if row.always or row.guard(self, s, event):
+                if row.guard(self, s, event):
                     return row
         raise InvalidTransition(
             f"session {s.key!r} is {self._describe(s)}; it does not accept "
@@ -309,7 +306,7 @@ class Scope:
         self._sessions = {}
         for key, (state, role, record, host, exporter, flags, plan) in sessions:
             self._sessions[key] = SessionRecord(
-                key, state, role, record, host, exporter, flags, plan, self._rows[state]
+                key, state, role, record, host, exporter, flags, plan
             )
 
 

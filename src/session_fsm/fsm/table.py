@@ -448,59 +448,28 @@ GRANT_PLANS: dict[bool, Plan] = {True: plan_promotion, False: plan_primary_start
 CLOSE_PENDING_FIRES_IN = frozenset({PRIMARY, SECONDARY})
 
 
-class Compiled:
-    """A row in the form the machine's step reads: flag masks as ints and the `always` guard
-    decided once, when the table is built."""
-
-    __slots__ = (
-        "always", "clears", "guard", "move", "next_rows", "plan", "refuse", "role",
-        "row", "sets", "source", "target",
-    )  # fmt: skip
-
-    def __init__(self, row: Row) -> None:
-        self.row = row
-        self.source = row.source
-        self.guard = row.guard
-        self.always = row.guard is always
-        self.refuse = row.refuse
-        self.target = row.target
-        self.role = row.role
-        self.move = row.move
-        self.plan = row.plan
-        self.sets = int(row.sets)
-        self.clears = int(row.clears)
-        #: The target state's rows by event class, set when the table is built: the step never
-        #: hashes a state (an Enum hashes in Python, a class in C).
-        self.next_rows: StateRows = {}
-
-
-StateRows = dict[type[SessionEvent], tuple["Compiled", ...]]
+#: The rows of one state, by event class, in the order they are tried.
+StateRows = dict[type[SessionEvent], tuple[Row, ...]]
 
 
 @attrs.frozen
 class Table:
-    """The rows, and the same rows compiled and indexed, per state, by event class for the
-    machine's one-lookup step."""
+    """The rows, and the same rows indexed by state and event class for the machine's step."""
 
     rows: tuple[Row, ...] = ROWS
     by_state: dict[SessionState, StateRows] = attrs.field(init=False)
 
     @by_state.default
     def _by_state(self) -> dict[SessionState, StateRows]:
-        cells: dict[SessionState, dict[type[SessionEvent], list[Compiled]]] = {
+        cells: dict[SessionState, dict[type[SessionEvent], list[Row]]] = {
             state: {} for state in SessionState
         }
-        compiled = [Compiled(row) for row in self.rows]
-        for c in compiled:
-            cells[c.source].setdefault(c.row.event, []).append(c)
-        by_state = {
+        for row in self.rows:
+            cells[row.source].setdefault(row.event, []).append(row)
+        return {
             state: {event: tuple(rows) for event, rows in events.items()}
             for state, events in cells.items()
         }
-        for c in compiled:
-            if c.target is not None:
-                c.next_rows = by_state[c.target]
-        return by_state
 
     def replace(self, old: Row, new: Row | None) -> Table:
         """A copy with one row swapped (or dropped): how mutation tests break the machine."""
