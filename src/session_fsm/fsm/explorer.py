@@ -41,7 +41,7 @@ from .events import Close, Closed, Drain, Promote, SessionEvent, Start, Started,
 from .invariants import check
 from .machine import Scope, ScopeSnapshot
 from .states import OwnershipState, Role, SessionState
-from .table import CLOSING, RETRACTING, TABLE, WAITING, Table
+from .table import TABLE, Flag, Table
 from .world import SHARED_EFFECTS, World, WorldSnapshot
 
 Lanes = tuple[tuple[fx.Effect, ...], ...]
@@ -127,12 +127,12 @@ class Explorer:
         yield Step(f"drain({key})", Drain(key))
         yield Step(f"close({key})", Close(key))
         yield Step(f"promote({key})", Promote(key))
-        if st is SessionState.STARTING and not flags & RETRACTING:
-            if not lane and not flags & WAITING:
+        if st is SessionState.STARTING and Flag.RETRACTING not in flags:
+            if not lane and Flag.WAITING not in flags:
                 yield Step(f"started({key})", Started(key))
             done = len(plan) - len(lane) if plan else 0
             yield Step(f"start_failed({key}, completed={done})", StartFailed(key, done))
-        if flags & (CLOSING | RETRACTING) and not lane:
+        if (Flag.CLOSING in flags or Flag.RETRACTING in flags) and not lane:
             yield Step(f"closed({key})", Closed(key))
 
     def apply(self, state: State, step: Step) -> tuple[State, list[str]] | None:
@@ -249,7 +249,7 @@ class Explorer:
             return False
         is_holder = scope_snap[1] == key and not scope_snap[2]
         if is_holder:  # only its lane can move: a close whose local part is still running
-            return st is SessionState.DRAINING and bool(flags & CLOSING) and bool(lane)
+            return st is SessionState.DRAINING and Flag.CLOSING in flags and bool(lane)
         return scope_snap[3] != key and st in (SessionState.STARTING, SessionState.DRAINING)
 
     def _progressed(self, a: State, b: State, i: int) -> bool:
@@ -319,14 +319,14 @@ class Explorer:
                 return Step("run", run=i)
         for key in self.keys:
             st, _, _, _, _, flags, _ = records[key]
-            if flags & (CLOSING | RETRACTING):
+            if Flag.CLOSING in flags or Flag.RETRACTING in flags:
                 return Step("closed", Closed(key))
-            if st is SessionState.STARTING and not flags & WAITING:
+            if st is SessionState.STARTING and Flag.WAITING not in flags:
                 return Step("started", Started(key))
         for key in self.keys:
             st, _, _, _, _, flags, _ = records[key]
             if st in (SessionState.PRIMARY, SessionState.SECONDARY) or (
-                st is SessionState.DRAINING and not flags & CLOSING
+                st is SessionState.DRAINING and Flag.CLOSING not in flags
             ):
                 return Step("close", Close(key))
         # a waiter is granted only when the holder closes, so waiting starts are closed last

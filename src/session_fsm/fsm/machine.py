@@ -35,15 +35,12 @@ from .events import (
 )
 from .states import OwnershipState, Role, SessionState
 from .table import (
-    CLOSE_PENDING,
     CLOSE_PENDING_FIRES_IN,
     GRANT_MOVE,
     GRANT_PLANS,
     MOVES,
-    PROMOTING,
     SCOPE_EVENT_MOVES,
     TABLE,
-    WAITING,
     Flag,
     Move,
     Row,
@@ -61,7 +58,7 @@ _CLAIMED = OwnershipState.CLAIMED
 _PRIMARY = Role.PRIMARY
 _FOREIGN_HOLD = Move.FOREIGN_HOLD
 
-SessionSnapshot = tuple[SessionState, "Role | None", bool, bool, bool, int, tuple[fx.Effect, ...]]
+SessionSnapshot = tuple[SessionState, "Role | None", bool, bool, bool, Flag, tuple[fx.Effect, ...]]
 ScopeSnapshot = tuple[
     OwnershipState, "str | None", bool, "str | None", tuple[tuple[str, SessionSnapshot], ...]
 ]
@@ -77,8 +74,8 @@ class SessionRecord:
     record: bool = False
     host: bool = False
     exporter: bool = False
-    #: `table.Flag` bits, kept as a plain int (see `table.WAITING`...).
-    flags: int = 0
+    #: What the state does not spell out (waiting, closing...).
+    flags: Flag = Flag.NONE
     #: The effects of the start under way, for compensation.
     plan: tuple[fx.Effect, ...] = ()
 
@@ -197,20 +194,20 @@ class Scope:
         target = row.target
         if target is _STARTING:  # special case 3: remember the start (a wait has none)
             if row.source is not _STARTING:
-                s.plan = () if row.sets & Flag.WAITING else plan
+                s.plan = () if Flag.WAITING in row.sets else plan
         elif row.source is _STARTING:
             s.plan = ()
         if row.sets or row.clears:
-            self._set_flags(s, (s.flags | int(row.sets)) & ~int(row.clears))
+            self._set_flags(s, (s.flags | row.sets) & ~row.clears)
         assert target is not None
         s.state = target
         if target is _CLOSED:
-            s.role, s.flags, s.plan = None, 0, ()
+            s.role, s.flags, s.plan = None, Flag.NONE, ()
             s.record = s.host = s.exporter = False
         if row.move is not None:
             plan += self._move(row.move, s.key)
-        if s.flags & CLOSE_PENDING and target in CLOSE_PENDING_FIRES_IN:
-            s.flags &= ~CLOSE_PENDING  # special case 2: the pending close fires now
+        if target in CLOSE_PENDING_FIRES_IN and Flag.CLOSE_PENDING in s.flags:
+            s.flags &= ~Flag.CLOSE_PENDING  # special case 2: the pending close fires now
             plan += self.handle(Close(s.key))
         return plan
 
@@ -243,10 +240,11 @@ class Scope:
             host, record, exporter = role is _PRIMARY, False, False
         s.role, s.record, s.host, s.exporter = role, record, host, exporter
 
-    def _set_flags(self, s: SessionRecord, flags: int) -> None:
+    def _set_flags(self, s: SessionRecord, flags: Flag) -> None:
         """The waiter follows the WAITING bit."""
-        if (flags ^ s.flags) & WAITING:
-            self.waiter = s.key if flags & WAITING else None
+        waiting = Flag.WAITING in flags
+        if waiting is not (Flag.WAITING in s.flags):
+            self.waiter = s.key if waiting else None
         s.flags = flags
 
     def _move(self, move: Move, key: str, foreign: bool = False) -> tuple[fx.Effect, ...]:
@@ -265,8 +263,8 @@ class Scope:
     def _grant(self, key: SessionKey) -> tuple[fx.Effect, ...]:
         """Special case 1: the vacant scope goes to the waiting start."""
         w = self._sessions[key]
-        promotion = bool(w.flags & PROMOTING)
-        self._set_flags(w, w.flags & ~WAITING)
+        promotion = Flag.PROMOTING in w.flags
+        self._set_flags(w, w.flags & ~Flag.WAITING)
         self._move(GRANT_MOVE, key)
         w.plan = GRANT_PLANS[promotion](self, w, Start(key))
         return w.plan

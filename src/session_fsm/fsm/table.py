@@ -61,20 +61,9 @@ class Flag(enum.IntFlag):
     RETRACTING = 16
 
 
-# The same bits as plain ints: IntFlag arithmetic goes through the enum machinery (microseconds),
-# and the guards and the machine's step run millions of times in the explorer.
-WAITING, PROMOTING, CLOSE_PENDING, CLOSING, RETRACTING = (
-    int(Flag.WAITING),
-    int(Flag.PROMOTING),
-    int(Flag.CLOSE_PENDING),
-    int(Flag.CLOSING),
-    int(Flag.RETRACTING),
-)
-
-
-def flag_names(flags: int) -> list[str]:
+def flag_names(flags: Flag) -> list[str]:
     """The names of the bits set in `flags`, for messages and docs."""
-    return [(f.name or "").lower() for f in Flag if f and flags & int(f)]
+    return [(f.name or "").lower() for f in Flag if f and f in flags]
 
 
 class Move(enum.Enum):
@@ -185,35 +174,37 @@ def scope_taken(scope: Scope, s: SessionRecord, e: SessionEvent) -> bool:
 
 
 def waiting(scope: Scope, s: SessionRecord, e: SessionEvent) -> bool:
-    return bool(s.flags & WAITING)
+    return Flag.WAITING in s.flags
 
 
 def waiting_promotion(scope: Scope, s: SessionRecord, e: SessionEvent) -> bool:
-    return s.flags & (WAITING | PROMOTING) == WAITING | PROMOTING
+    return Flag.WAITING in s.flags and Flag.PROMOTING in s.flags
 
 
 def claimed_start(scope: Scope, s: SessionRecord, e: SessionEvent) -> bool:
-    return s.role is ROLE_PRIMARY and not s.flags & (WAITING | RETRACTING)
+    return s.role is ROLE_PRIMARY and Flag.WAITING not in s.flags and Flag.RETRACTING not in s.flags
 
 
 def secondary_start(scope: Scope, s: SessionRecord, e: SessionEvent) -> bool:
-    return s.role is ROLE_SECONDARY and not s.flags & (WAITING | RETRACTING)
+    return (
+        s.role is ROLE_SECONDARY and Flag.WAITING not in s.flags and Flag.RETRACTING not in s.flags
+    )
 
 
 def retracting_promotion(scope: Scope, s: SessionRecord, e: SessionEvent) -> bool:
-    return s.flags & (RETRACTING | PROMOTING) == RETRACTING | PROMOTING
+    return Flag.RETRACTING in s.flags and Flag.PROMOTING in s.flags
 
 
 def retracting_claim(scope: Scope, s: SessionRecord, e: SessionEvent) -> bool:
-    return bool(s.flags & RETRACTING) and scope.is_holder(s.key)
+    return Flag.RETRACTING in s.flags and scope.is_holder(s.key)
 
 
 def retracting(scope: Scope, s: SessionRecord, e: SessionEvent) -> bool:
-    return bool(s.flags & RETRACTING)
+    return Flag.RETRACTING in s.flags
 
 
 def closing(scope: Scope, s: SessionRecord, e: SessionEvent) -> bool:
-    return bool(s.flags & CLOSING)
+    return Flag.CLOSING in s.flags
 
 
 def holder(scope: Scope, s: SessionRecord, e: SessionEvent) -> bool:
@@ -221,7 +212,7 @@ def holder(scope: Scope, s: SessionRecord, e: SessionEvent) -> bool:
 
 
 def closing_holder(scope: Scope, s: SessionRecord, e: SessionEvent) -> bool:
-    return bool(s.flags & CLOSING) and scope.is_holder(s.key)
+    return Flag.CLOSING in s.flags and scope.is_holder(s.key)
 
 
 def scope_vacant(scope: Scope, s: SessionRecord, e: SessionEvent) -> bool:
