@@ -6,13 +6,15 @@ comments. `--check` (run by `make test`) fails when either is stale.
 
 from __future__ import annotations
 
+import inspect
+import re
 from pathlib import Path
 
 from .fsm import diagram
 from .fsm.errors import ERROR_CODES
 from .fsm.events import event_name
 from .fsm.invariants import INVARIANTS
-from .fsm.table import MOVES, TABLE, Flag, Row, Table, always, flag_names
+from .fsm.table import MOVES, TABLE, Flag, Guard, Row, Table, always, flag_names
 
 BEGIN = "<!-- generated:session-diagram (session-fsm docs) -->"
 END = "<!-- /generated:session-diagram -->"
@@ -45,6 +47,64 @@ def _row(row: Row) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
+def _where(rows: list[Row]) -> str:
+    return ", ".join(dict.fromkeys(f"{r.source.value} {event_name(r.event)}" for r in rows))
+
+
+def _body(guard: Guard) -> str:
+    """A guard's code without its signature and docstring: what the diagram's label means."""
+    lines = inspect.getsource(guard).splitlines()[1:]
+    if guard.__doc__:
+        doc_end = next(i for i, line in enumerate(lines) if line.rstrip().endswith('"""'))
+        lines = lines[doc_end + 1 :]
+    code = ""
+    for line in (line.strip() for line in lines):
+        if not code or code.endswith("(") or line.startswith(")"):
+            code += line
+        else:
+            code += (" " if code.endswith(":") else "; ") + line
+    return code.replace("|", "\\|")
+
+
+def _guards(table: Table) -> list[str]:
+    used: dict[Guard, list[Row]] = {}
+    for row in table.rows:
+        if row.guard is not always:
+            used.setdefault(row.guard, []).append(row)
+    return [
+        f"| {diagram.guard_label(g)} | `{g.__name__}` | {_where(rows)} | `{_body(g)}` |"
+        for g, rows in used.items()
+    ]
+
+
+def _flag_meanings() -> dict[str, str]:
+    """The `#:` comment above each member of `Flag`, read from its source."""
+    meanings: dict[str, str] = {}
+    comment: list[str] = []
+    for line in inspect.getsource(Flag).splitlines():
+        text = line.strip()
+        if text.startswith("#:"):
+            comment.append(text[2:].strip())
+        elif match := re.match(r"([A-Z_]+) = ", text):
+            meanings[match.group(1)] = " ".join(comment)
+            comment = []
+    return meanings
+
+
+def _flags_table(table: Table) -> list[str]:
+    meanings = _flag_meanings()
+    lines = []
+    for flag in Flag:
+        if not flag:
+            continue
+        sets = [r for r in table.rows if flag in r.sets]
+        clears = [r for r in table.rows if flag in r.clears]
+        name = (flag.name or "").lower()
+        meaning = meanings.get(flag.name or "", "")
+        lines.append(f"| {name} | {meaning} | {_where(sets)} | {_where(clears)} |")
+    return lines
+
+
 def state_machine_page(table: Table = TABLE) -> str:
     lines = [
         "# The state machine",
@@ -56,6 +116,26 @@ def state_machine_page(table: Table = TABLE) -> str:
         "```mermaid",
         diagram.render("session", "mermaid", table).rstrip(),
         "```",
+        "",
+        "An edge reads `event [guard] / ownership move +flag set -flag cleared`. A guard shows",
+        'only where one state and event lead to different outcomes; "otherwise" is the last row',
+        "of such a choice. Refusals and no-ops are not drawn: the table below lists every row.",
+        "",
+        "### Guards",
+        "",
+        "| as drawn | guard | tried in (state event) | holds when |",
+        "|---|---|---|---|",
+        *_guards(table),
+        "",
+        "### Flags",
+        "",
+        "What a session's state does not spell out; the self-loops set and clear them. Every",
+        "flag is cleared when the session reaches `closed`, and `close_pending` when its close",
+        "fires (the machine's special case 2).",
+        "",
+        "| flag | meaning | set by | cleared by |",
+        "|---|---|---|---|",
+        *_flags_table(table),
         "",
         "## Scope ownership",
         "",
