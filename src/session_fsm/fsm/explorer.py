@@ -37,10 +37,21 @@ import attrs
 
 from . import effects as fx
 from .errors import SessionLifecycleError
-from .events import Close, Closed, Drain, Promote, SessionEvent, Start, Started, StartFailed
+from .events import (
+    CALLER_EVENTS,
+    REPORT_EVENTS,
+    SESSION_EVENTS,
+    Close,
+    Closed,
+    SessionEvent,
+    Start,
+    Started,
+    StartFailed,
+    event_name,
+)
 from .invariants import check
 from .machine import Scope, ScopeSnapshot
-from .states import OwnershipState, Role, SessionState
+from .states import AT_REST, OwnershipState, Role, SessionState
 from .table import TABLE, Flag, Table
 from .world import SHARED_EFFECTS, World, WorldSnapshot
 
@@ -74,6 +85,8 @@ class Report:
     states: int = 0
     transitions: int = 0
     refusals: int = 0
+    #: How many times each event was accepted, by name: every event the table names must be.
+    events: dict[str, int] = attrs.Factory(dict)
     violation: str | None = None
     trace: list[str] = attrs.Factory(list)
 
@@ -87,6 +100,7 @@ class Report:
             "states": self.states,
             "transitions": self.transitions,
             "refusals": self.refusals,
+            "events": self.events,
             "violations": 0 if self.ok else 1,
             "violation": self.violation,
             "trace": self.trace,
@@ -97,7 +111,12 @@ class Explorer:
     def __init__(self, sessions: int, *, table: Table = TABLE, record_default: bool = False):
         if not isinstance(sessions, int) or sessions < 1:
             raise ValueError(f"sessions must be a positive int, got {sessions!r}")
+        unknown = {row.event for row in table.rows} - {*CALLER_EVENTS, *REPORT_EVENTS}
+        if unknown:
+            names = sorted(e.__name__ for e in unknown)
+            raise ValueError(f"the table names events the explorer cannot feed: {names}")
         self.keys = tuple(f"s{i + 1}" for i in range(sessions))
+        self.accepted: dict[type[SessionEvent], int] = dict.fromkeys(SESSION_EVENTS, 0)
         self.table = table
         self.record_default = record_default
         self._scope = Scope(record_default=record_default, table=table)
@@ -122,11 +141,12 @@ class Explorer:
         lane = lanes[i]
         if lane:
             yield Step(f"run {lane[0]!r}", run=i)
-        for start in start_variants(key):
-            yield Step(_label(start), start)
-        yield Step(f"drain({key})", Drain(key))
-        yield Step(f"close({key})", Close(key))
-        yield Step(f"promote({key})", Promote(key))
+        for event in CALLER_EVENTS:
+            if event is Start:
+                for start in start_variants(key):
+                    yield Step(_label(start), start)
+            else:
+                yield Step(f"{event_name(event)}({key})", event(key))
         if st is SessionState.STARTING and Flag.RETRACTING not in flags:
             if not lane and Flag.WAITING not in flags:
                 yield Step(f"started({key})", Started(key))
@@ -157,6 +177,7 @@ class Explorer:
                 return None
             except Exception as exc:  # a broken table can trip the machine's own assertions
                 return state, [f"core_crashed: {step.label} raised {exc!r}"]
+            self.accepted[type(step.event)] += 1
             if type(step.event) is StartFailed:  # the rest of the start never runs
                 i = self.keys.index(step.event.session)
                 new_lanes[i] = ()
@@ -166,7 +187,7 @@ class Explorer:
                     new_lanes[i] = new_lanes[i] + (effect,)
         broken = world.violations + check(scope, world)
         for i, key in enumerate(self.keys):
-            if not new_lanes[i] and scope.state(key) in _AT_REST:
+            if not new_lanes[i] and scope.state(key) in AT_REST:
                 world.forget_history(key)
         return (scope.snapshot(), world.snapshot(), tuple(new_lanes)), broken
 
@@ -199,6 +220,7 @@ class Explorer:
             if max_states is not None and len(seen) >= max_states:
                 break
         report.states = len(seen)
+        report.events = {event_name(e): n for e, n in self.accepted.items()}
         if report.ok:
             self._check_liveness(seen, canon, report)
         return report
@@ -304,7 +326,7 @@ class Explorer:
         return (
             scope_snap[0] is OwnershipState.VACANT
             and not any(lanes)
-            and all(rec[0] in _AT_REST for _, rec in scope_snap[4])
+            and all(rec[0] in AT_REST for _, rec in scope_snap[4])
             and job_primary is None
             and host_owner is None
             and not (recording or spans_open or contexts or running)
@@ -368,15 +390,8 @@ def _strip(effect: fx.Effect) -> tuple[object, ...]:
     return (type(effect).__name__, *(f.value if isinstance(f, Role) else f for f in fields))
 
 
-_AT_REST = (SessionState.CLOSED, SessionState.CREATED)
-_PHASE_RANK = {
-    SessionState.CREATED: 0,
-    SessionState.STARTING: 1,
-    SessionState.PRIMARY: 2,
-    SessionState.SECONDARY: 2,
-    SessionState.DRAINING: 3,
-    SessionState.CLOSED: 4,
-}
+#: How far along its life a state is: the states' declaration order.
+_PHASE_RANK = {state: rank for rank, state in enumerate(SessionState)}
 
 
 def _label(start: Start) -> str:

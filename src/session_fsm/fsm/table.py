@@ -33,7 +33,7 @@ from .errors import (
     SessionLifecycleError,
 )
 from .events import Close, Closed, Drain, Promote, SessionEvent, Start, Started, StartFailed
-from .states import OwnershipState, Role, SessionState
+from .states import AT_REST, OwnershipState, Role, SessionState
 
 if TYPE_CHECKING:
     from .machine import Scope, SessionRecord
@@ -358,8 +358,8 @@ def refuse_exporter_without_recording(
 
 # --------------------------------------------------------------------------- the table
 
-_FRESH = (CREATED, CLOSED)
-_RUNNING = (STARTING, PRIMARY, SECONDARY, DRAINING)
+_FRESH = tuple(s for s in SessionState if s in AT_REST)
+_RUNNING = tuple(s for s in SessionState if s not in AT_REST)
 
 ROWS: tuple[Row, ...] = (
     # start: a fresh or closed session; refusals first, then the role it resolves to

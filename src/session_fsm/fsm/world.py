@@ -108,8 +108,11 @@ class World:
             self.running.add(k)
         elif kind is fx.CloseSession:
             self.running.discard(k)
-        elif kind is fx.DrainSession and k not in self.running:
-            bad(f"{k} drained while not running")
+        elif kind is fx.DrainSession:
+            if k not in self.running:
+                bad(f"{k} drained while not running")
+        else:  # a new effect must say what it does to the resources (WaitForClaim runs nothing)
+            raise TypeError(f"World does not model {kind.__name__}: add it to World.apply")
 
     def forget_history(self, key: SessionKey) -> None:
         """Drop what only mattered while `key` was closing (it is at rest now)."""
