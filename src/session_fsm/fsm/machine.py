@@ -16,6 +16,8 @@ named here and nowhere else:
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import attrs
 
 from . import effects as fx
@@ -58,10 +60,27 @@ _CLAIMED = OwnershipState.CLAIMED
 _PRIMARY = Role.PRIMARY
 _FOREIGN_HOLD = Move.FOREIGN_HOLD
 
-SessionSnapshot = tuple[SessionState, "Role | None", bool, bool, bool, Flag, tuple[fx.Effect, ...]]
-ScopeSnapshot = tuple[
-    OwnershipState, "str | None", bool, "str | None", tuple[tuple[str, SessionSnapshot], ...]
-]
+
+class SessionSnapshot(NamedTuple):
+    """A session's record as a hashable value."""
+
+    state: SessionState
+    role: Role | None
+    record: bool
+    host: bool
+    exporter: bool
+    flags: Flag
+    plan: tuple[fx.Effect, ...]
+
+
+class ScopeSnapshot(NamedTuple):
+    """The whole scope as a hashable value: what the explorer stores per visited state."""
+
+    ownership: OwnershipState
+    holder: str | None
+    foreign: bool
+    waiter: str | None
+    sessions: tuple[tuple[SessionKey, SessionSnapshot], ...]
 
 
 @attrs.define(slots=True, eq=False)
@@ -80,7 +99,9 @@ class SessionRecord:
     plan: tuple[fx.Effect, ...] = ()
 
     def snapshot(self) -> SessionSnapshot:
-        return (self.state, self.role, self.record, self.host, self.exporter, self.flags, self.plan)
+        return SessionSnapshot(
+            self.state, self.role, self.record, self.host, self.exporter, self.flags, self.plan
+        )
 
 
 class Scope:
@@ -291,7 +312,7 @@ class Scope:
 
     def snapshot(self) -> ScopeSnapshot:
         """A hashable value of the whole state: what the explorer stores per visited state."""
-        return (
+        return ScopeSnapshot(
             self.ownership,
             self.holder,
             self.foreign,
@@ -300,12 +321,12 @@ class Scope:
         )
 
     def restore(self, snap: ScopeSnapshot) -> None:
-        self.ownership, self.holder, self.foreign, self.waiter, sessions = snap
-        self._sessions = {}
-        for key, (state, role, record, host, exporter, flags, plan) in sessions:
-            self._sessions[key] = SessionRecord(
-                key, state, role, record, host, exporter, flags, plan
-            )
+        self.ownership, self.holder, self.foreign = snap.ownership, snap.holder, snap.foreign
+        self.waiter = snap.waiter
+        self._sessions = {
+            key: SessionRecord(key, r.state, r.role, r.record, r.host, r.exporter, r.flags, r.plan)
+            for key, r in snap.sessions
+        }
 
 
 _SESSION_EVENT_TYPES = frozenset(SESSION_EVENTS)
