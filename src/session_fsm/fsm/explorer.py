@@ -130,9 +130,10 @@ class Explorer:
         self._scope = Scope(record_default=record_default, table=table)
         for key in self.keys:
             self._scope.add(key)
-        self.initial = State(
-            self._scope.snapshot(), World().snapshot(), tuple(() for _ in self.keys)
-        )
+        #: Each session's caller events (the same in every state; the core refuses the rest).
+        self._caller_steps = tuple(tuple(_caller_steps(key)) for key in self.keys)
+        lanes = tuple(() for _ in self.keys)
+        self.initial = State(self._scope.snapshot(), World().snapshot(), lanes)
 
     # ------------------------------------------------------------------ one step
 
@@ -147,12 +148,7 @@ class Explorer:
         lane = state.lanes[i]
         if lane:
             yield Step(f"run {lane[0]!r}", run=i)
-        for event in CALLER_EVENTS:
-            if event is Start:
-                for start in start_variants(key):
-                    yield Step(_label(start), start)
-            else:
-                yield Step(f"{event_name(event)}({key})", event(key))
+        yield from self._caller_steps[i]
         if st is SessionState.STARTING and Flag.RETRACTING not in flags:
             if not lane and Flag.WAITING not in flags:
                 yield Step(f"started({key})", Started(key))
@@ -238,7 +234,7 @@ class Explorer:
         sigs = []
         for i, (key, r) in enumerate(scope.sessions):
             sigs.append((
-                r.state.value, r.role.value if r.role else "", r.record, r.host, r.exporter,
+                r.state, r.role or "", r.record, r.host, r.exporter,
                 r.flags, tuple(map(_strip, r.plan)), tuple(map(_strip, lanes[i])),
                 key == holder and not foreign, key == scope.waiter, key == w.job_primary,
                 key == w.host_owner, key in w.recording, key in w.stopped, key in w.exported,
@@ -246,7 +242,7 @@ class Explorer:
                 key in w.running,
             ))  # fmt: skip
         sigs.sort()
-        return (scope.ownership.value, holder if foreign else None, tuple(sigs))
+        return (scope.ownership, holder if foreign else None, tuple(sigs))
 
     Successors = list[tuple[str, "tuple[State, list[str]] | None"]]
 
@@ -377,6 +373,15 @@ class Explorer:
             labels.append(label)
             _, parent, label = seen[parent]
         return labels[::-1]
+
+
+def _caller_steps(key: str) -> Iterator[Step]:
+    for event in CALLER_EVENTS:
+        if event is Start:
+            for start in start_variants(key):
+                yield Step(_label(start), start)
+        else:
+            yield Step(f"{event_name(event)}({key})", event(key))
 
 
 def _plain_auto(event: SessionEvent) -> bool:

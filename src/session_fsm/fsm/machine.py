@@ -1,7 +1,7 @@
 """The small class that applies the table: one `Scope` per job (or per Room without a job).
 
 `Scope.handle(event) -> effects` is the whole contract. It looks up the rows for the session's
-state and the event's class (one dict lookup), takes the first whose guard holds, and either raises
+state and the event's class, takes the first whose guard holds, and either raises
 that row's refusal (state unchanged) or applies it. Three special cases do not fit a row; they are
 named here and nowhere else:
 
