@@ -110,13 +110,20 @@ class EffectRunner:
     async def start_session(self, m: Managed, effect: fx.StartSession) -> None:
         topics = self.topics
         options = m.room_options
-        if topics is not None:
-            plan = topics.plan(m.key, m.room_options)
-            options, m.denied_topics = plan.options, dict(plan.denied)
-            if effect.host:
-                topics.host_free(m.key)
-        if effect.record and self.recordings is not None:
-            self.recordings.prepare(m.key)
+        try:
+            if topics is not None:
+                plan = topics.plan(m.key, m.room_options)
+                options, m.denied_topics = plan.options, dict(plan.denied)
+                if effect.host:
+                    topics.host_free(m.key)
+            if effect.record and self.recordings is not None:
+                self.recordings.prepare(m.key)
+        except BaseException:  # refused before livekit's start: give back what was reserved
+            if topics is not None:
+                topics.release(m.key)
+            if self.recordings is not None:
+                self.recordings.restore()
+            raise
         before = agents.job_primary(self.job) if self.job is not None else None
         kwargs: dict[str, Any] = {"record": effect.record, "session_host": effect.host}
         if m.room is not None:
