@@ -2,9 +2,9 @@
 
 An exporter is an async callable `(RecordingInfo) -> RecordingExportResult`, or an object with
 `async export(info)`. They run when the primary closes, after the recording is finalised and
-before the session's span ends, all at once, each under its own timeout: a failing or hanging
-exporter is recorded (span event and status) and never holds the close beyond its timeout or
-loses another exporter's result.
+before the session's span ends, all at once, each in a task of its own under its own timeout: a
+failing, hanging or cancelled exporter is recorded (span event and status) and never holds the
+close beyond its timeout or loses another exporter's result.
 """
 
 from __future__ import annotations
@@ -108,23 +108,75 @@ def validate_result(value: object) -> RecordingExportResult:
     return value
 
 
-async def _export_one(exporter: ExporterLike, info: RecordingInfo, timeout: float) -> ExportOutcome:
-    name = exporter_name(exporter)
+async def _call(exporter: ExporterLike, info: RecordingInfo) -> RecordingExportResult:
     call = exporter.export if isinstance(exporter, RecordingExporter) else exporter
-    try:
-        result = validate_result(await asyncio.wait_for(call(info), timeout))
-    except TimeoutError:
-        return ExportOutcome(name, error=f"timed out after {timeout:g}s")
-    except Exception as exc:
+    return validate_result(await call(info))
+
+
+def _outcome(name: str, task: asyncio.Task[RecordingExportResult], why: str) -> ExportOutcome:
+    """What one exporter's task came to; `why` says what cut it if it did not finish."""
+    if not task.done():
+        return ExportOutcome(name, error=why)
+    if task.cancelled():  # it raised CancelledError, or cancelled its own task
+        return ExportOutcome(name, error="CancelledError: the exporter was cancelled")
+    exc = task.exception()
+    if exc is not None:
         return ExportOutcome(name, error=f"{type(exc).__name__}: {exc}")
+    result = task.result()
     return ExportOutcome(name, result.url, result.id, result.path)
 
 
 async def run_exporters(
-    exporters: tuple[ExporterLike, ...], info: RecordingInfo, timeout: float
+    exporters: tuple[ExporterLike, ...],
+    info: RecordingInfo,
+    timeout: float,
+    into: list[ExportOutcome] | None = None,
 ) -> list[ExportOutcome]:
-    """Run every exporter at once, each bounded by `timeout`; results in the order given."""
-    return list(await asyncio.gather(*(_export_one(e, info, timeout) for e in exporters)))
+    """Run every exporter at once, each in a task of its own and bounded by `timeout`; results in
+    the order given, also appended to `into`.
+
+    Each exporter is isolated: whatever it does (raise, hang, raise `CancelledError`, cancel its
+    own task) is its own entry with an error, and never touches the others' results. No exporter
+    task outlives this call: past `timeout`, or when the caller is cancelled (the coordinator's
+    watchdog, job shutdown), the unfinished ones are cancelled and awaited; on a cancellation of
+    the caller, the outcomes (finished ones kept, cut ones as errors) are in `into` before the
+    cancellation is raised again."""
+    names = [exporter_name(e) for e in exporters]
+    tasks = [asyncio.ensure_future(_call(e, info)) for e in exporters]
+    why = f"timed out after {timeout:g}s"
+    cut: BaseException | None = None
+    try:
+        if tasks:
+            await asyncio.wait(tasks, timeout=timeout)
+    except asyncio.CancelledError as exc:
+        cut, why = exc, "cut before it finished (the close was cut short)"
+    pending = [t for t in tasks if not t.done()]
+    for task in pending:
+        task.cancel()
+    outcomes = [
+        _outcome(name, task, why if task in pending else "")
+        for name, task in zip(names, tasks, strict=True)
+    ]
+    if into is not None:
+        into.extend(outcomes)
+    if pending:  # cancelled above; wait until each has really stopped
+        await _settle(pending)
+    if cut is not None:
+        raise cut
+    return outcomes
+
+
+async def _settle(tasks: list[asyncio.Task[RecordingExportResult]]) -> None:
+    """Wait for cancelled tasks to end, even if the caller is cancelled again meanwhile."""
+    gathered = asyncio.gather(*tasks, return_exceptions=True)
+    cancelled = False
+    while not gathered.done():
+        try:
+            await asyncio.shield(gathered)
+        except asyncio.CancelledError:
+            cancelled = True
+    if cancelled:
+        raise asyncio.CancelledError
 
 
 # --------------------------------------------------------------------------- built-in exporters

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -100,8 +101,14 @@ class SessionCoordinator:
             ("export_timeout", export_timeout),
             ("effect_timeout", effect_timeout),
         ):
-            if not isinstance(value, int | float) or value <= 0:
-                raise InvalidInput(f"{name} must be a positive number of seconds, got {value!r}")
+            _seconds(name, value)
+        if effect_timeout <= export_timeout:
+            raise InvalidInput(
+                f"effect_timeout ({effect_timeout:g}s) must be longer than export_timeout "
+                f"({export_timeout:g}s): the export is one effect, and the effect watchdog would "
+                "cut it (and every exporter with it) before the exporters' own timeout. Raise "
+                "effect_timeout or lower export_timeout."
+            )
         self.job = job
         self.room = room if room is not None else (job.room if job is not None else None)
         self.claim_timeout = float(claim_timeout)
@@ -243,6 +250,8 @@ class SessionCoordinator:
             )
         if host and self.room is None:
             raise InvalidInput(f"session {key!r}: host=True needs a room", session=key)
+        if m.exporting is not None:  # its last recording is still exporting: let it finish
+            await m.closed.wait()
         self._sync_foreign()
         event = Start(
             key,
@@ -277,18 +286,37 @@ class SessionCoordinator:
                 ) from exc
         return self.scope.state(key)
 
-    async def close(self, session: AgentSession[Any]) -> SessionState:
-        """Close the session (it waits for a start or close already under way)."""
+    async def close(self, session: AgentSession[Any], *, wait_export: bool = False) -> SessionState:
+        """Close the session (it waits for a start or close already under way).
+
+        It returns once the livekit session is closed, its recording finalised and everything
+        it shared (the job's primary designation, the room's topics) released: `closed`, or
+        `draining` while its recording is still being exported in the background (bounded by
+        `export_timeout`; its span ends after the export). `wait_export=True` also waits for the
+        export, as does `await coord.exports_done(session)`."""
         key = self._key(session)
+        if type(wait_export) is not bool:
+            raise TypeError(f"session {key!r}: wait_export must be True or False")
         m = self._managed[key]
         if self.scope.state(key) is SessionState.CREATED:
             return SessionState.CREATED
         effects = self._feed(Close(key))
         if effects:
-            await uncancellable(self._wind_down(m, effects))
+            await uncancellable(self._close_down(m, effects))
         elif self.scope.state(key) is not SessionState.CLOSED:
+            await m.released.wait()
+        if wait_export:
             await m.closed.wait()
         return self.scope.state(key)
+
+    async def exports_done(self, session: AgentSession[Any]) -> list[ExportOutcome]:
+        """Wait until the session's close has exported its recording and ended its span; its
+        export outcomes (`exports(session)`)."""
+        key = self._key(session)
+        m = self._managed[key]
+        if self.scope.state(key) is not SessionState.CREATED:
+            await m.closed.wait()
+        return self.exports(session)
 
     async def promote(
         self, session: AgentSession[Any], *, claim_timeout: float | None = None
@@ -326,7 +354,11 @@ class SessionCoordinator:
         return ParticipantFanout(self, factory, kinds=kinds)
 
     async def aclose(self) -> None:
-        """Close every managed session, each within `close_timeout` (job shutdown)."""
+        """Close every managed session and finish their exports, all within `close_timeout` (job
+        shutdown): an export still running then is cut (each unfinished exporter gets an error
+        entry, the finished ones keep their results, the span ends with them)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.close_timeout
         live = [m for m in self._managed.values() if self.scope.state(m.key) not in _AT_REST]
         results = await asyncio.gather(
             *(asyncio.wait_for(self.close(m.session), self.close_timeout) for m in live),
@@ -335,6 +367,11 @@ class SessionCoordinator:
         for m, result in zip(live, results, strict=True):
             if isinstance(result, BaseException):
                 logger.error("closing session %r at shutdown: %r", m.key, result)
+        exporting = [m.exporting for m in self._managed.values() if m.exporting is not None]
+        if exporting:
+            _, late = await asyncio.wait(exporting, timeout=max(0.0, deadline - loop.time()))
+            for task in late:
+                task.cancel()
         await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     def forget(self, session: AgentSession[Any]) -> None:
@@ -355,9 +392,7 @@ class SessionCoordinator:
     def _timeout(self, claim_timeout: float | None) -> float:
         if claim_timeout is None:
             return self.claim_timeout
-        if not isinstance(claim_timeout, int | float) or claim_timeout <= 0:
-            raise InvalidInput(f"claim_timeout must be positive seconds, got {claim_timeout!r}")
-        return float(claim_timeout)
+        return _seconds("claim_timeout", claim_timeout)
 
     def _check_session(self, session: object) -> None:
         """A livekit AgentSession that no other coordinator manages."""
@@ -447,8 +482,10 @@ class SessionCoordinator:
             telemetry.record_state(m.span, before, after)
         if after is _CLOSED:
             m.closed.set()
-        elif before is _CLOSED:  # started again
+            m.released.set()
+        elif before is _CLOSED or before is SessionState.CREATED:  # started (again)
             m.closed.clear()
+            m.released.clear()
 
     async def _run_start(
         self, m: Managed, effects: tuple[fx.Effect, ...], timeout: float
@@ -477,7 +514,7 @@ class SessionCoordinator:
             ) from exc
         after = self._feed(Started(m.key))
         if after:  # a close arrived while it was starting
-            await uncancellable(self._wind_down(m, after))
+            await uncancellable(self._close_down(m, after))
         return self.scope.state(m.key)
 
     async def _wait_for_grant(self, m: Managed, timeout: float) -> tuple[fx.Effect, ...] | None:
@@ -513,7 +550,21 @@ class SessionCoordinator:
         undo = self._feed(StartFailed(m.key, completed))
         after = await self._wind_down(m, undo)
         if after:  # a failed promotion with a close pending: close the secondary
-            await self._wind_down(m, after)
+            await self._close_down(m, after)
+
+    async def _close_down(self, m: Managed, effects: tuple[fx.Effect, ...]) -> None:
+        """A close: what it shares is released when this returns; an export the core asks for
+        after that runs in the background (`m.exporting`), so no handoff waits for an upload."""
+        after = await self._wind_down(m, effects)
+        if after:
+            m.exporting = self._spawn(self._export(m, after))
+        m.released.set()
+
+    async def _export(self, m: Managed, effects: tuple[fx.Effect, ...]) -> None:
+        try:
+            await self._wind_down(m, effects)
+        finally:
+            m.exporting = None
 
     async def _wind_down(self, m: Managed, effects: tuple[fx.Effect, ...]) -> tuple[fx.Effect, ...]:
         """Run every effect even if one fails, then tell the core `closed`; returns what that asks
@@ -599,10 +650,11 @@ class SessionCoordinator:
             m.span.add_event("lk.session.closed_by_livekit", {"reason": str(event.reason.value)})
         await self.close(m.session)
 
-    def _spawn(self, work: Awaitable[Any]) -> None:
+    def _spawn(self, work: Awaitable[Any]) -> asyncio.Task[Any]:
         task = asyncio.ensure_future(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
 
     async def _before_session_end(self) -> None:
         """Job shutdown, before livekit's session-end work and the room disconnect."""
@@ -614,6 +666,18 @@ class SessionCoordinator:
     async def _after_session_end(self) -> None:
         if self.job is not None and agents.job_primary(self.job) is self._last_primary:
             agents.set_job_primary(self.job, None)
+
+
+def _seconds(name: str, value: object) -> float:
+    """A timeout: a finite, positive int or float (not a bool, not NaN)."""
+    if (
+        type(value) is bool
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or value <= 0
+    ):
+        raise InvalidInput(f"{name} must be a positive, finite number of seconds, got {value!r}")
+    return float(value)
 
 
 def _role(role: Role | str, key: str) -> Role:

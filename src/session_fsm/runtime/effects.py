@@ -15,7 +15,7 @@ from livekit.agents.voice.remote_session import SessionHost
 from opentelemetry.trace import Span
 
 from ..adapters import agents, telemetry
-from ..adapters.exporters import RecordingInfo, run_exporters
+from ..adapters.exporters import ExportOutcome, RecordingInfo, run_exporters
 from ..adapters.recorder import Recordings
 from ..adapters.room import RoomTopics
 from ..fsm import effects as fx
@@ -215,13 +215,16 @@ class EffectRunner:
             ended_at=rec.ended_at,
             bytes=rec.bytes,
         )
-        outcomes = await run_exporters(m.exporters, info, self.export_timeout)
-        m.exports[rec.path] = outcomes
-        for outcome in outcomes:
-            if outcome.error is not None:
-                telemetry.record_error(
-                    m.span, RuntimeError(outcome.error), f"export:{outcome.exporter}"
-                )
+        outcomes: list[ExportOutcome] = []
+        try:  # cut short (job shutdown), the finished exporters' results are still kept
+            await run_exporters(m.exporters, info, self.export_timeout, into=outcomes)
+        finally:
+            m.exports[rec.path] = outcomes
+            for outcome in outcomes:
+                if outcome.error is not None:
+                    telemetry.record_error(
+                        m.span, RuntimeError(outcome.error), f"export:{outcome.exporter}"
+                    )
 
     # ------------------------------------------------------------------ the host handler
 
