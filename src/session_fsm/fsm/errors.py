@@ -84,6 +84,18 @@ class InvalidInput(SessionLifecycleError):
     code = "invalid_input"
 
 
+class ScopeClosed(SessionLifecycleError):
+    """A start (or a fan-out) asked of a coordinator whose job or room was shut down."""
+
+    code = "scope_closed"
+
+
+class ForeignSession(SessionLifecycleError):
+    """A session that was already started directly with livekit, outside any coordinator."""
+
+    code = "foreign_session"
+
+
 ERROR_CODES: tuple[str, ...] = tuple(
     cls.code
     for cls in (
@@ -97,5 +109,7 @@ ERROR_CODES: tuple[str, ...] = tuple(
         StartFailedError,
         EffectFailed,
         InvalidInput,
+        ScopeClosed,
+        ForeignSession,
     )
 )

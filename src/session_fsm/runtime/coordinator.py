@@ -32,7 +32,9 @@ from ..fsm import effects as fx
 from ..fsm.errors import (
     ClaimTimeout,
     EffectFailed,
+    ForeignSession,
     InvalidInput,
+    ScopeClosed,
     SessionLifecycleError,
     StartFailedError,
 )
@@ -54,6 +56,7 @@ from ..fsm.states import OwnershipState, Role, SessionState
 from ..fsm.table import CLOSING, TABLE, Table
 from .aio import uncancellable
 from .effects import EffectRunner, Executor
+from .fanout import ParticipantFanout
 from .managed import Managed
 from .observe import RealObservation
 from .watchdog import EffectWatchdog
@@ -126,6 +129,11 @@ class SessionCoordinator:
         #: the (at most one) session waiting for the scope: its grant is resolved by `_feed`
         self._awaiting_grant: set[Managed] = set()
         self._last_primary: AgentSession[Any] | None = None
+        #: The per-participant fan-outs on this scope: shutdown closes them first.
+        self._fanouts: list[ParticipantFanout] = []
+        self._joins = 0
+        #: Set by `aclose()` (job shutdown): no start after it.
+        self.shut_down = False
         self.runner: Executor = EffectRunner(
             job=job,
             room=self.room,
@@ -134,7 +142,7 @@ class SessionCoordinator:
         )
         if job is not None:
             agents.hook_session_end(job, self._before_session_end, self._after_session_end)
-            job.add_shutdown_callback(self.aclose)
+            job.add_shutdown_callback(self.shutdown)
 
     # ------------------------------------------------------------------ construction
 
@@ -228,6 +236,9 @@ class SessionCoordinator:
         """Start `session` with `agent` in this scope; returns the state it lands in (primary,
         secondary, or closed when a close won the race)."""
         key, m = self._admit(session, name)
+        self._refuse_if_shut(key)
+        if key not in self.scope or self.scope.state(key) in _AT_REST:
+            self._refuse_foreign(session, key)
         role_ = _role(role, key)
         if not isinstance(agent, Agent):
             raise TypeError(f"session {key!r}: agent must be a livekit Agent, got {agent!r}")
@@ -262,10 +273,23 @@ class SessionCoordinator:
         )
         effects = self._feed(event, admit=m)
         if not effects:
+            if m.starting is not None:  # a start under way: this one has the same outcome
+                return await asyncio.shield(m.starting)
             return self.scope.state(key)
         m.agent, m.room, m.room_options, m.exporters = agent, self.room, room_options, exporters
         self._listen(m)
-        return await self._run_start(m, effects, timeout)
+        outcome = m.starting = asyncio.get_running_loop().create_future()
+        try:
+            state = await self._run_start(m, effects, timeout)
+        except BaseException as exc:
+            outcome.set_exception(exc)
+            outcome.exception()  # seen: nobody else may be waiting for it
+            raise
+        else:
+            outcome.set_result(state)
+            return state
+        finally:
+            m.starting = None
 
     async def drain(self, session: AgentSession[Any]) -> SessionState:
         key = self._key(session)
@@ -347,18 +371,34 @@ class SessionCoordinator:
         factory: Callable[[rtc.RemoteParticipant], Any],
         *,
         kinds: Iterable[int] | None = None,
-    ) -> Any:
-        """One secondary session per remote participant; see `ParticipantFanout`."""
-        from .fanout import ParticipantFanout
-
+    ) -> ParticipantFanout:
+        """One listen-only secondary session per remote participant; see `ParticipantFanout`."""
         return ParticipantFanout(self, factory, kinds=kinds)
 
+    def adopt_fanout(self, fanout: ParticipantFanout) -> None:
+        """A fan-out on this scope: shutdown closes it before the sessions."""
+        self._refuse_if_shut("per_participant")
+        self._fanouts.append(fanout)
+
+    def join_name(self, identity: str) -> str:
+        """A name for a participant's session no other session of this scope has (two fan-outs
+        on one coordinator, or a participant coming back, never clash)."""
+        while True:
+            self._joins += 1
+            name = f"{identity}#{self._joins}"
+            if name not in self._managed:
+                return name
+
     async def aclose(self) -> None:
-        """Close every managed session and finish their exports, all within `close_timeout` (job
-        shutdown): an export still running then is cut (each unfinished exporter gets an error
-        entry, the finished ones keep their results, the span ends with them)."""
+        """Close every fan-out and managed session and finish their exports, all within
+        `close_timeout` (see `shutdown()` for the job's end): an export still running then is
+        cut (each unfinished exporter gets an error entry, the finished ones keep their
+        results, the span ends with them)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.close_timeout
+        fanouts, self._fanouts = self._fanouts, []
+        for fanout in fanouts:  # no start may land after this: they are cancelled and undone
+            await fanout.aclose()
         live = [m for m in self._managed.values() if self.scope.state(m.key) not in _AT_REST]
         results = await asyncio.gather(
             *(asyncio.wait_for(self.close(m.session), self.close_timeout) for m in live),
@@ -374,6 +414,13 @@ class SessionCoordinator:
                 task.cancel()
         await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
+    async def shutdown(self) -> None:
+        """The job's shutdown (livekit calls it; call it yourself for a Room scope you are done
+        with): `aclose()`, and from then on every `start()` and `per_participant()` is refused
+        with `scope_closed`. `aclose()` alone closes everything and leaves the scope usable."""
+        self.shut_down = True
+        await self.aclose()
+
     def forget(self, session: AgentSession[Any]) -> None:
         """Drop a closed session from the scope (the per-participant fan-out does this): the
         coordinator keeps no reference to it, and does not show it to livekit's end-of-job
@@ -388,6 +435,28 @@ class SessionCoordinator:
         self._unlisten(m)
 
     # ------------------------------------------------------------------ the machinery
+
+    def _refuse_foreign(self, session: AgentSession[Any], key: str) -> None:
+        """A session livekit already runs, started without this coordinator: refused, not
+        adopted (see docs/topics.md): nothing says what its start took."""
+        if agents.is_running(session):
+            raise ForeignSession(
+                f"session {key!r} is already running: it was started directly with livekit "
+                "(AgentSession.start), so this coordinator cannot know what it took (the job's "
+                "primary designation, the room's topics, its trace context). Close it "
+                "(await session.aclose()) and start it through the coordinator.",
+                session=key,
+            )
+
+    def _refuse_if_shut(self, what: str) -> None:
+        if self.shut_down:
+            scope = f"job {self.job.job.id!r}" if self.job is not None else "room"
+            raise ScopeClosed(
+                f"{what}: the coordinator of this {scope} was shut down (its sessions are "
+                f"closed, ownership {self.scope.ownership.value}); nothing can start in it. "
+                "Start sessions in a live job (a new JobContext, or a new Room's coordinator).",
+                session=what,
+            )
 
     def _timeout(self, claim_timeout: float | None) -> float:
         if claim_timeout is None:
@@ -658,7 +727,7 @@ class SessionCoordinator:
 
     async def _before_session_end(self) -> None:
         """Job shutdown, before livekit's session-end work and the room disconnect."""
-        await self.aclose()
+        await self.shutdown()
         if self.job is not None and agents.job_primary(self.job) is None:
             # livekit's end-of-job report covers "the primary": show it the last one, closed
             agents.set_job_primary(self.job, self._last_primary)

@@ -112,7 +112,8 @@ class EffectRunner:
         options = m.room_options
         try:
             if topics is not None:
-                plan = topics.plan(m.key, m.room_options)
+                primary = effect.role is Role.PRIMARY  # the table's role decides the topics
+                plan = topics.plan(m.key, m.room_options, primary=primary)
                 options, m.denied_topics = plan.options, dict(plan.denied)
                 if effect.host:
                     topics.host_free(m.key)
