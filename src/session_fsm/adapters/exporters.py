@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import hashlib
 import inspect
+import math
 import os
 import tempfile
 from collections.abc import Awaitable, Callable
@@ -22,6 +23,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
 import attrs
+
+from ..fsm.errors import InvalidInput
 
 
 @attrs.frozen
@@ -197,6 +200,8 @@ class DirectoryExporter:
     name = "directory"
 
     def __init__(self, root: str | os.PathLike[str]) -> None:
+        if not isinstance(root, str | os.PathLike) or not str(root) or "\0" in str(root):
+            raise InvalidInput(f"DirectoryExporter: root must be a directory path, got {root!r}")
         self.root = Path(root)
 
     async def export(self, info: RecordingInfo) -> RecordingExportResult:
@@ -230,6 +235,21 @@ class DirectoryExporter:
 UrlFactory = Callable[[RecordingInfo], "str | Awaitable[str]"]
 
 
+def _number(name: str, value: object, *, zero_ok: bool) -> None:
+    """Seconds for an exporter's setting: a finite int or float (not a bool, not NaN)."""
+    if (
+        type(value) is bool
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or value < 0
+        or (value == 0 and not zero_ok)
+    ):
+        least = "zero or more" if zero_ok else "more than zero"
+        raise InvalidInput(
+            f"HttpPutExporter: {name} must be a finite number of seconds, {least}; got {value!r}"
+        )
+
+
 class HttpPutExporter:
     """Stream the recording with an HTTP `PUT`, the shape of a presigned object-storage URL.
 
@@ -252,8 +272,19 @@ class HttpPutExporter:
     ) -> None:
         if (url_template is None) == (url_factory is None):
             raise TypeError("give exactly one of url_template or url_factory")
-        if attempts < 1:
-            raise ValueError("attempts must be at least 1")
+        if url_template is not None and not isinstance(url_template, str):
+            raise InvalidInput(f"HttpPutExporter: url_template must be a str, got {url_template!r}")
+        if url_factory is not None and not callable(url_factory):
+            raise InvalidInput(f"HttpPutExporter: url_factory must be callable: {url_factory!r}")
+        if type(attempts) is not int or attempts < 1:
+            raise InvalidInput(f"HttpPutExporter: attempts must be an int >= 1, got {attempts!r}")
+        _number("backoff", backoff, zero_ok=True)
+        _number("request_timeout", request_timeout, zero_ok=False)
+        if headers is not None and (
+            not isinstance(headers, dict)
+            or not all(isinstance(k, str) and isinstance(v, str) for k, v in headers.items())
+        ):
+            raise InvalidInput(f"HttpPutExporter: headers must map str to str, got {headers!r}")
         self.url_template = url_template
         self.url_factory = url_factory
         self.attempts = attempts
