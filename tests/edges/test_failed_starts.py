@@ -12,6 +12,7 @@ from livekit.agents import JobContext
 from session_fsm import SessionCoordinator, SessionLifecycleError, SessionState
 from session_fsm.adapters import agents
 from session_fsm.adapters.room import CHAT_TOPIC, HOST_TOPIC, PRE_CONNECT_TOPIC, RoomTopics
+from session_fsm.testing.cancel import cancel_at
 from session_fsm.testing.offline import offline_job, offline_room
 
 from ..integration.conftest import agent, new_session
@@ -92,3 +93,21 @@ async def test_recording_folders_are_valid_for_any_session_name(
     root = agents.session_directory(offline_job) / "recordings"
     assert path.parent.parent == root
     assert len(path.parent.name.encode()) <= 200
+
+
+async def test_a_start_cancelled_at_any_await_keeps_no_topic_or_folder(
+    coordinator: SessionCoordinator, offline_room: rtc.Room, offline_job: JobContext
+) -> None:
+    k, cut = 0, True
+    while cut:
+        k += 1
+        s = new_session()
+        report = await cancel_at(coordinator.start(s, agent(), record=True, name=f"s{k}"), k)
+        cut = report.reached
+        if cut:
+            # straight after the cut, before any close: nothing is held by the cut start
+            assert RoomTopics.of(offline_room).owners == {}, f"after a cut at await {k}"
+            assert agents.job_primary(offline_job) is None
+            assert agents.session_directory(offline_job) == coordinator.runner.recordings.base  # type: ignore[attr-defined]
+        await coordinator.aclose()
+    assert k >= 3
