@@ -11,36 +11,19 @@ from opentelemetry.sdk.trace import ReadableSpan
 
 from ..adapters import agents
 from ..adapters.recorder import OGG_MAGIC
-from ..adapters.telemetry import NAME, ROLE
+from ..offline.spans import span_violations
 from ..runtime.coordinator import SessionCoordinator
 
+__all__ = [
+    "at_rest_violations",
+    "library_tasks",
+    "open_files",
+    "real_violations",
+    "recording_violations",
+    "span_violations",
+]
+
 _PACKAGE = str(Path(__file__).resolve().parents[1])
-
-
-def span_violations(spans: list[ReadableSpan]) -> list[str]:
-    """Each managed session's span ends once (the SDK exports a span once per `end()`) and no
-    session span is parented to another session's span."""
-    sessions = [s for s in spans if s.name == "agent_session" and (s.attributes or {}).get(ROLE)]
-    broken = []
-    ids = {s.context.span_id for s in sessions if s.context is not None}
-    #: every finished span's parent, to walk a session span's ancestry (a session started from
-    #: agent code nests under the other session's turn or activity spans, not directly under it)
-    parents = {s.context.span_id: s.parent for s in spans if s.context is not None}
-    seen: set[int] = set()
-    for span in sessions:
-        assert span.context is not None
-        name = (span.attributes or {}).get(NAME)
-        if span.context.span_id in seen:
-            broken.append(f"span of {name} ended twice")
-        seen.add(span.context.span_id)
-        ancestor, walked = span.parent, set()
-        while ancestor is not None and ancestor.span_id not in walked:
-            if ancestor.span_id in ids:
-                broken.append(f"span of {name} nests under another session's span")
-                break
-            walked.add(ancestor.span_id)
-            ancestor = parents.get(ancestor.span_id)
-    return broken
 
 
 def recording_violations(coord: SessionCoordinator) -> list[str]:
