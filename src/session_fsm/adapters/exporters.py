@@ -141,9 +141,10 @@ async def run_exporters(
     Each exporter is isolated: whatever it does (raise, hang, raise `CancelledError`, cancel its
     own task) is its own entry with an error, and never touches the others' results. No exporter
     task outlives this call: past `timeout`, or when the caller is cancelled (the coordinator's
-    watchdog, job shutdown), the unfinished ones are cancelled and awaited; on a cancellation of
-    the caller, the outcomes (finished ones kept, cut ones as errors) are in `into` before the
-    cancellation is raised again."""
+    watchdog, job shutdown), the unfinished ones are cancelled and awaited (one that swallows
+    its cancellation, only until the caller is cut); on a cancellation of the caller, the
+    outcomes (finished ones kept, cut ones as errors) are in `into` before the cancellation is
+    raised again."""
     names = [exporter_name(e) for e in exporters]
     tasks = [asyncio.ensure_future(_call(e, info)) for e in exporters]
     why = f"timed out after {timeout:g}s"
@@ -162,24 +163,12 @@ async def run_exporters(
     ]
     if into is not None:
         into.extend(outcomes)
-    if pending:  # cancelled above; wait until each has really stopped
-        await _settle(pending)
+    if pending:  # cancelled above; wait until each has really stopped (an exporter that
+        # swallows its cancellation is waited for only until the caller itself is cut)
+        await asyncio.wait(pending)
     if cut is not None:
         raise cut
     return outcomes
-
-
-async def _settle(tasks: list[asyncio.Task[RecordingExportResult]]) -> None:
-    """Wait for cancelled tasks to end, even if the caller is cancelled again meanwhile."""
-    gathered = asyncio.gather(*tasks, return_exceptions=True)
-    cancelled = False
-    while not gathered.done():
-        try:
-            await asyncio.shield(gathered)
-        except asyncio.CancelledError:
-            cancelled = True
-    if cancelled:
-        raise asyncio.CancelledError
 
 
 # --------------------------------------------------------------------------- built-in exporters
