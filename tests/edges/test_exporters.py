@@ -138,3 +138,32 @@ def agents_state(job: JobContext) -> tuple[object, ...]:
     from session_fsm.adapters import agents
 
     return (agents.job_primary(job), agents.attached(job, "coordinator"), job._on_session_end)
+
+
+async def test_an_exporter_that_swallows_its_cancellation_cannot_hold_the_close(
+    offline_job: JobContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from session_fsm.adapters import exporters as module
+
+    monkeypatch.setattr(module, "STOP_GRACE", 0.05)
+    stop = asyncio.Event()
+
+    async def stubborn(info: RecordingInfo) -> RecordingExportResult:
+        while not stop.is_set():
+            try:
+                await stop.wait()
+            except asyncio.CancelledError:
+                continue  # refuses to stop
+        return RecordingExportResult(id="late")
+
+    coord = SessionCoordinator(job=offline_job, export_timeout=0.1)
+    session = new_session()
+    await coord.start(session, agent(), record=True, exporter=stubborn, name="v")
+    await asyncio.wait_for(coord.close(session, wait_export=True), 5.0)
+    [outcome] = coord.exports(session)
+    assert outcome.error == "timed out after 0.1s"
+    # only the exporter that refused to stop is left, and the close did not wait for it
+    [left] = [t for t in asyncio.all_tasks() if t.get_coro().__qualname__ == "_call"]  # type: ignore[union-attr]
+    stop.set()
+    await asyncio.wait({left})
+    await coord.aclose()

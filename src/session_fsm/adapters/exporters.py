@@ -111,6 +111,11 @@ def validate_result(value: object) -> RecordingExportResult:
     return value
 
 
+#: How long a cut exporter is given to stop. A cancelled task stops at its next step; only an
+#: exporter that swallows its cancellation takes longer, and it may not hold a close for long.
+STOP_GRACE = 1.0
+
+
 async def _call(exporter: ExporterLike, info: RecordingInfo) -> RecordingExportResult:
     call = exporter.export if isinstance(exporter, RecordingExporter) else exporter
     return validate_result(await call(info))
@@ -142,7 +147,7 @@ async def run_exporters(
     own task) is its own entry with an error, and never touches the others' results. No exporter
     task outlives this call: past `timeout`, or when the caller is cancelled (the coordinator's
     watchdog, job shutdown), the unfinished ones are cancelled and awaited (one that swallows
-    its cancellation, only until the caller is cut); on a cancellation of the caller, the
+    its cancellation, for `STOP_GRACE` at most); on a cancellation of the caller, the
     outcomes (finished ones kept, cut ones as errors) are in `into` before the cancellation is
     raised again."""
     names = [exporter_name(e) for e in exporters]
@@ -163,9 +168,8 @@ async def run_exporters(
     ]
     if into is not None:
         into.extend(outcomes)
-    if pending:  # cancelled above; wait until each has really stopped (an exporter that
-        # swallows its cancellation is waited for only until the caller itself is cut)
-        await asyncio.wait(pending)
+    if pending:  # cancelled above: a well-behaved exporter stops at its next step
+        await asyncio.wait(pending, timeout=STOP_GRACE)
     if cut is not None:
         raise cut
     return outcomes
