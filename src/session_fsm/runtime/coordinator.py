@@ -132,7 +132,7 @@ class SessionCoordinator:
         #: The per-participant fan-outs on this scope: shutdown closes them first.
         self._fanouts: list[ParticipantFanout] = []
         self._joins = 0
-        #: Set by `aclose()` (job shutdown): no start after it.
+        #: Set by `shutdown()` (the job's end): no start after it.
         self.shut_down = False
         self.runner: Executor = EffectRunner(
             job=job,
@@ -552,7 +552,7 @@ class SessionCoordinator:
         if after is _CLOSED:
             m.closed.set()
             m.released.set()
-        elif before is _CLOSED or before is SessionState.CREATED:  # started (again)
+        elif before is _CLOSED:  # started again
             m.closed.clear()
             m.released.clear()
 
