@@ -390,10 +390,11 @@ class SessionCoordinator:
                 return name
 
     async def aclose(self) -> None:
-        """Close every fan-out and managed session and finish their exports, all within
-        `close_timeout` (see `shutdown()` for the job's end): an export still running then is
-        cut (each unfinished exporter gets an error entry, the finished ones keep their
-        results, the span ends with them)."""
+        """Close every fan-out and managed session, then give the exports still running what is
+        left of `close_timeout` (see `shutdown()` for the job's end): an export still running
+        then is cut (each unfinished exporter gets an error entry, the finished ones keep their
+        results, the span ends with them). A livekit close that hangs is bounded by
+        `effect_timeout`: a close is never cut half-way."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.close_timeout
         fanouts, self._fanouts = self._fanouts, []
