@@ -138,3 +138,20 @@ def test_the_kits_nesting_check_walks_the_whole_ancestry() -> None:
     assert span_violations(list(spans.get_finished_spans())) == [
         "span of b nests under another session's span"
     ]
+
+
+async def test_a_second_start_is_not_cancelled_with_the_first(
+    coordinator: SessionCoordinator, offline_room: rtc.Room
+) -> None:
+    s = new_session()
+    first = asyncio.ensure_future(coordinator.start(s, agent(), name="s"))
+
+    async def cut_then_start() -> SessionState:
+        # tasks run in order: the first start has begun (it awaits livekit) when this runs
+        first.cancel()
+        return await coordinator.start(s, agent(), name="s")
+
+    second = asyncio.ensure_future(cut_then_start())
+    assert await second is SessionState.CLOSED  # the start it shared was undone
+    assert first.cancelled()
+    assert RoomTopics.of(offline_room).owners == {} and coordinator.violations() == []

@@ -281,6 +281,9 @@ class SessionCoordinator:
         outcome = m.starting = asyncio.get_running_loop().create_future()
         try:
             state = await self._run_start(m, effects, timeout)
+        except asyncio.CancelledError:  # this caller's cancellation is not another's: they
+            outcome.set_result(self.scope.state(key))  # see where the undone start left it
+            raise
         except BaseException as exc:
             outcome.set_exception(exc)
             outcome.exception()  # seen: nobody else may be waiting for it
