@@ -96,6 +96,14 @@ class ForeignSession(SessionLifecycleError):
     code = "foreign_session"
 
 
+class UnsupportedByLivekit(SessionLifecycleError):
+    """The installed livekit-agents lacks what the start asked for (a session host, session
+    recording): nothing was changed; upgrade livekit-agents or leave the option out. Which
+    version has what: docs/compatibility.md."""
+
+    code = "unsupported_by_livekit"
+
+
 ERROR_CODES: tuple[str, ...] = tuple(
     cls.code
     for cls in (
@@ -111,5 +119,6 @@ ERROR_CODES: tuple[str, ...] = tuple(
         InvalidInput,
         ScopeClosed,
         ForeignSession,
+        UnsupportedByLivekit,
     )
 )

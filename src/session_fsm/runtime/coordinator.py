@@ -27,6 +27,7 @@ from livekit.agents.voice.room_io import RoomOptions
 from opentelemetry.trace import Span
 
 from ..adapters import agents, telemetry
+from ..adapters.capabilities import CAPABILITIES
 from ..adapters.exporters import ExporterLike, ExportOutcome, check_exporter
 from ..fsm import effects as fx
 from ..fsm.errors import (
@@ -261,6 +262,7 @@ class SessionCoordinator:
             )
         if host and self.room is None:
             raise InvalidInput(f"session {key!r}: host=True needs a room", session=key)
+        CAPABILITIES.refuse_unsupported(key, host=host)
         if m.exporting is not None:  # its last recording is still exporting: let it finish
             await m.closed.wait()
         self._sync_foreign()
