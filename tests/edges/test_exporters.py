@@ -20,7 +20,7 @@ from session_fsm import (
 )
 from session_fsm.adapters.exporters import ExporterLike
 
-from ..integration.conftest import agent, new_session
+from ..integration.conftest import agent, new_session, short_recordings
 
 
 class Tracked:
@@ -62,6 +62,7 @@ def span_of(spans: InMemorySpanExporter, name: str) -> dict[str, object]:
     return dict(span.attributes or {})
 
 
+@short_recordings
 async def test_a_cancelling_exporter_is_only_its_own_error(
     offline_job: JobContext, span_exporter: InMemorySpanExporter, tmp_path: Path
 ) -> None:
@@ -87,6 +88,7 @@ async def test_a_cancelling_exporter_is_only_its_own_error(
     await coord.aclose()
 
 
+@short_recordings
 async def test_close_timeout_bounds_job_shutdown_and_keeps_finished_exports(
     offline_job: JobContext, span_exporter: InMemorySpanExporter, tmp_path: Path
 ) -> None:
@@ -140,6 +142,7 @@ def agents_state(job: JobContext) -> tuple[object, ...]:
     return (agents.job_primary(job), agents.attached(job, "coordinator"), job._on_session_end)
 
 
+@short_recordings
 async def test_an_exporter_that_swallows_its_cancellation_cannot_hold_the_close(
     offline_job: JobContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:

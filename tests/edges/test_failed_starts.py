@@ -15,7 +15,7 @@ from session_fsm.adapters.room import CHAT_TOPIC, HOST_TOPIC, PRE_CONNECT_TOPIC,
 from session_fsm.testing.cancel import cancel_at
 from session_fsm.testing.offline import offline_job, offline_room
 
-from ..integration.conftest import agent, new_session
+from ..integration.conftest import agent, new_session, short_recordings
 
 
 async def test_a_start_refused_at_the_host_topic_keeps_no_chat_or_pre_connect(
@@ -67,6 +67,7 @@ async def _record_once(job: JobContext, name: str) -> Path:
     return path
 
 
+@short_recordings
 async def test_recording_folders_are_unique_across_jobs_sharing_a_directory(
     tmp_path: Path,
 ) -> None:
@@ -81,6 +82,7 @@ async def test_recording_folders_are_unique_across_jobs_sharing_a_directory(
     assert all(p.parent.parent == tmp_path / "recordings" for p in paths)
 
 
+@short_recordings
 @pytest.mark.parametrize(
     "name",
     ["é" * 200, "a/../../b\x00c" + "x" * 300, "🎙️" * 80, ".", ".."],

@@ -20,7 +20,10 @@ from session_fsm import (
 from session_fsm.adapters import agents
 from session_fsm.testing.offline import in_memory_spans, offline_job, offline_room, run_job_shutdown
 
-from ..integration.conftest import agent, new_session
+from ..integration.conftest import agent, new_session, short_recordings
+
+#: every handoff here records and exports; livekit-agents before 1.7 writes no short recording
+pytestmark = short_recordings
 
 
 class Uploads:
