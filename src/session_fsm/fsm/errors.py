@@ -134,6 +134,26 @@ class InvalidInput(SessionLifecycleError):
     )
 
 
+class ScopeClosed(SessionLifecycleError):
+    """A start (or a fan-out) asked of a coordinator whose job or room was shut down."""
+
+    code = "scope_closed"
+    remedy = (
+        "Start sessions in a live scope: a new job's coordinator (SessionCoordinator.for_job(ctx) "
+        "with the new JobContext), or a new Room's."
+    )
+
+
+class ForeignSession(SessionLifecycleError):
+    """A session that was already started directly with livekit, outside any coordinator."""
+
+    code = "foreign_session"
+    remedy = (
+        "Close the session (await session.aclose()) and start it through the coordinator, or "
+        "start every session of the job through it from the beginning."
+    )
+
+
 class UnsupportedByLivekit(SessionLifecycleError):
     """The installed livekit-agents lacks what the start asked for (a session host, session
     recording): nothing was changed; upgrade livekit-agents or leave the option out. Which
@@ -159,6 +179,8 @@ ERROR_CODES: tuple[str, ...] = tuple(
         StartFailedError,
         EffectFailed,
         InvalidInput,
+        ScopeClosed,
+        ForeignSession,
         UnsupportedByLivekit,
     )
 )
