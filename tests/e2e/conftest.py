@@ -1,0 +1,86 @@
+"""The end-to-end suite needs a LiveKit server: `make e2e` builds one, starts it, runs this suite
+and stops it. Without one (as under `make test`) every test here is skipped, saying so."""
+
+from __future__ import annotations
+
+import os
+import urllib.error
+import urllib.request
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from livekit import api
+
+from .kit import PutServer, Worker, put_server
+
+AGENT_NAME = "session-fsm-e2e"
+
+
+def _server_answers(ws_url: str) -> bool:
+    http_url = ws_url.replace("ws://", "http://", 1).replace("wss://", "https://", 1)
+    try:
+        with urllib.request.urlopen(http_url, timeout=2.0) as response:
+            return bool(response.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+@pytest.fixture(scope="session", autouse=True)
+def livekit_url() -> str:
+    url = os.environ.get("LIVEKIT_URL")
+    if not url or not _server_answers(url):
+        pytest.skip(
+            f"no LiveKit server at LIVEKIT_URL={url!r}: run `make e2e` (it builds livekit-server, "
+            "starts it on 127.0.0.1, runs this suite and stops it)"
+        )
+    return url
+
+
+@pytest.fixture(scope="session")
+def events(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("events")
+
+
+@pytest.fixture(scope="session")
+def recordings(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("recordings")
+
+
+@pytest.fixture(scope="session")
+def put_target() -> Iterator[PutServer]:
+    with put_server() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def worker(
+    livekit_url: str,
+    events: Path,
+    recordings: Path,
+    put_target: PutServer,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Worker]:
+    """One worker for the suite, running the example's entrypoint (explicit dispatch)."""
+    log = tmp_path_factory.mktemp("worker") / "worker.log"
+    proc = Worker(
+        events,
+        log,
+        agent_name=AGENT_NAME,
+        RECORDINGS_DIR=str(recordings),
+        RECORDINGS_PUT_URL=put_target.url + "/{room}/{session}.ogg",
+    )
+    try:
+        proc.wait_registered()
+        yield proc
+    finally:
+        proc.stop()
+
+
+@pytest.fixture
+async def lk(livekit_url: str) -> AsyncIterator[api.LiveKitAPI]:
+    client = api.LiveKitAPI(livekit_url.replace("ws://", "http://", 1))
+    try:
+        yield client
+    finally:
+        await client.aclose()

@@ -1,0 +1,130 @@
+"""The worker the end-to-end suite runs: `examples/voice_agent.py`'s entrypoint, unchanged, plus
+what a test needs to see inside the job.
+
+    python tests/e2e/worker.py dev --no-reload   (LIVEKIT_URL / _API_KEY / _API_SECRET set)
+
+`E2E_EVENTS_DIR`: each job appends JSON lines to `<dir>/<room>.jsonl`: `job` when it starts,
+`span_start` / `span_end` for every span livekit-agents and the library make, and `report` at
+shutdown (after the coordinator closed its sessions): each session's state and exports, the
+coordinator's invariant violations. `E2E_AGENT_NAME` registers for explicit dispatch under that
+name (empty: automatic dispatch). `E2E_ENTRYPOINT` picks the entrypoint: `library` (the example)
+or `bare` (the same program on livekit-agents alone, `bare_agent.py`).
+
+While the job runs, the RPC method `e2e.state` answers the coordinator's view as JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from livekit import rtc
+from livekit.agents import AgentServer, AgentSession, JobContext, cli
+from livekit.agents.llm import ChatMessage
+from livekit.agents.telemetry import set_tracer_provider
+from opentelemetry.context import Context
+from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, TracerProvider
+
+from session_fsm import SessionCoordinator
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "examples"))
+
+import voice_agent  # the example, from its folder (after the path is set)
+
+
+class EventLog:
+    """One JSON object per line, appended; one file per room."""
+
+    def __init__(self, root: Path, room: str) -> None:
+        root.mkdir(parents=True, exist_ok=True)
+        self.path = root / f"{room}.jsonl"
+
+    def write(self, kind: str, **fields: Any) -> None:
+        line = json.dumps({"kind": kind, "t": time.time(), "pid": os.getpid(), **fields})
+        with self.path.open("a") as out:
+            out.write(line + "\n")
+
+
+class SpanLog(SpanProcessor):
+    def __init__(self, log: EventLog) -> None:
+        self.log = log
+
+    def on_start(self, span: Span, parent_context: Context | None = None) -> None:
+        self.log.write("span_start", name=span.name, id=f"{span.context.span_id:016x}")
+
+    def on_end(self, span: ReadableSpan) -> None:
+        assert span.context is not None
+        attributes = {k: str(v) for k, v in (span.attributes or {}).items() if "record" in k}
+        self.log.write(
+            "span_end", name=span.name, id=f"{span.context.span_id:016x}", attributes=attributes
+        )
+
+
+def user_messages(session: Any) -> list[str]:
+    return [
+        item.text_content or ""
+        for item in session.history.items
+        if isinstance(item, ChatMessage) and item.role == "user"
+    ]
+
+
+def audio_recorded(session: AgentSession[Any]) -> float:
+    """Seconds of input audio livekit's recorder has received since it started (its encoder
+    writes the file in large blocks, so the file's size says little while it records)."""
+    rec = session._recorder_io
+    if rec is None or not rec.recording or rec._t0 is None:
+        return 0.0
+    return float(rec._input_settled - rec._t0)
+
+
+def state_of(coord: SessionCoordinator) -> dict[str, Any]:
+    primary = coord.primary
+    return {
+        "primary": coord.name(primary) if primary is not None else None,
+        "ownership": coord.ownership.value,
+        "sessions": {
+            name: {
+                "state": coord.state(session).value,
+                "user_messages": user_messages(session),
+                "recording": str(coord.recording_path(session) or ""),
+                "audio_recorded": audio_recorded(session),
+                "exports": [outcome.to_dict() for outcome in coord.exports(session)],
+            }
+            for name, session in coord.sessions().items()
+        },
+    }
+
+
+server = AgentServer()
+
+
+@server.rtc_session(agent_name=os.environ.get("E2E_AGENT_NAME", ""))
+async def observed(ctx: JobContext) -> None:
+    log = EventLog(Path(os.environ["E2E_EVENTS_DIR"]), ctx.job.room.name)
+    provider = TracerProvider()
+    provider.add_span_processor(SpanLog(log))
+    set_tracer_provider(provider)
+    log.write("job", job_id=ctx.job.id, room=ctx.job.room.name, worker_pid=os.getppid())
+
+    await voice_agent.entrypoint(ctx)
+    coord = SessionCoordinator.for_job(ctx)
+
+    async def state(call: rtc.RpcInvocationData) -> str:
+        return json.dumps(state_of(coord))
+
+    ctx.room.local_participant.register_rpc_method("e2e.state", state)
+
+    async def report(reason: str) -> None:
+        await coord.aclose()
+        log.write("report", reason=reason, violations=coord.violations(), **state_of(coord))
+
+    ctx.add_shutdown_callback(report)
+    log.write("entrypoint_done", identity=ctx.room.local_participant.identity)
+
+
+if __name__ == "__main__":
+    cli.run_app(server)
