@@ -76,8 +76,10 @@ async def entrypoint(ctx: JobContext) -> None:
         previous, voice = voice, voice_session()
         # closing releases the primary designation and exports the recording
         await coord.close(previous)
-        record = call.payload == "record"
-        await coord.start(voice, Assistant(), record=record, exporter=exporters())
+        if call.payload == "record":
+            await coord.start(voice, Assistant(), record=True, exporter=exporters())
+        else:
+            await coord.start(voice, Assistant(), record=False)
         return coord.name(voice)
 
     ctx.room.local_participant.register_rpc_method("handoff", handoff)

@@ -4,6 +4,7 @@ and stops it. Without one (as under `make test`) every test here is skipped, say
 from __future__ import annotations
 
 import os
+import shutil
 import urllib.error
 import urllib.request
 from collections.abc import AsyncIterator, Iterator
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 from livekit import api
 
-from .kit import PutServer, Worker, put_server
+from .kit import ROOT, PutServer, Worker, put_server
 
 AGENT_NAME = "session-fsm-e2e"
 
@@ -38,13 +39,23 @@ def livekit_url() -> str:
 
 
 @pytest.fixture(scope="session")
-def events(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("events")
+def run_dir() -> Path:
+    """`.tools/e2e/`: the workers' logs, the jobs' event logs and the exported recordings of the
+    last run, kept for reading after a failure (emptied at the start of each run)."""
+    root = ROOT / ".tools" / "e2e"
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(parents=True)
+    return root
 
 
 @pytest.fixture(scope="session")
-def recordings(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("recordings")
+def events(run_dir: Path) -> Path:
+    return run_dir / "events"
+
+
+@pytest.fixture(scope="session")
+def recordings(run_dir: Path) -> Path:
+    return run_dir / "recordings"
 
 
 @pytest.fixture(scope="session")
@@ -59,10 +70,10 @@ def worker(
     events: Path,
     recordings: Path,
     put_target: PutServer,
-    tmp_path_factory: pytest.TempPathFactory,
+    run_dir: Path,
 ) -> Iterator[Worker]:
     """One worker for the suite, running the example's entrypoint (explicit dispatch)."""
-    log = tmp_path_factory.mktemp("worker") / "worker.log"
+    log = run_dir / "worker.log"
     proc = Worker(
         events,
         log,
