@@ -115,7 +115,7 @@ async def observed(ctx: JobContext) -> None:
     provider = TracerProvider()
     provider.add_span_processor(SpanLog(log))
     set_tracer_provider(provider)
-    log.write("job", job_id=ctx.job.id, room=ctx.job.room.name, worker_pid=os.getppid())
+    log.write("job", job_id=ctx.job.id, room=ctx.job.room.name, worker_id=ctx.worker_id)
 
     await voice_agent.entrypoint(ctx)
     coord = SessionCoordinator.for_job(ctx)
