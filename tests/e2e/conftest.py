@@ -16,6 +16,7 @@ from livekit import api
 from .kit import ROOT, PutServer, Worker, put_server
 
 AGENT_NAME = "session-fsm-e2e"
+BARE_AGENT_NAME = "bare-livekit-e2e"
 
 
 def _server_answers(ws_url: str) -> bool:
@@ -95,3 +96,16 @@ async def lk(livekit_url: str) -> AsyncIterator[api.LiveKitAPI]:
         yield client
     finally:
         await client.aclose()
+
+
+@pytest.fixture(scope="session")
+def bare_worker(livekit_url: str, events: Path, run_dir: Path) -> Iterator[Worker]:
+    """A second worker running the same program on livekit-agents alone (scenario 4)."""
+    proc = Worker(
+        events, run_dir / "bare-worker.log", agent_name=BARE_AGENT_NAME, E2E_ENTRYPOINT="bare"
+    )
+    try:
+        proc.wait_registered()
+        yield proc
+    finally:
+        proc.stop()

@@ -7,13 +7,15 @@ what a test needs to see inside the job.
 `span_start` / `span_end` for every span livekit-agents and the library make, and `report` at
 shutdown (after the coordinator closed its sessions): each session's state and exports, the
 coordinator's invariant violations. `E2E_AGENT_NAME` registers for explicit dispatch under that
-name (empty: automatic dispatch).
+name (empty: automatic dispatch). `E2E_ENTRYPOINT=bare` runs `bare_agent.py` (the same program on
+livekit-agents alone) instead of the example.
 
 While the job runs, the RPC method `e2e.state` answers the coordinator's view as JSON.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import sys
@@ -30,9 +32,12 @@ from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, TracerPro
 
 from session_fsm import SessionCoordinator
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "examples"))
+ROOT = Path(__file__).resolve().parents[2]
+sys.path[:0] = [str(ROOT / "examples"), str(ROOT)]
 
-import voice_agent  # the example, from its folder (after the path is set)
+import voice_agent  # noqa: E402  (the example, from its folder: after the path is set)
+
+from tests.e2e import bare_agent  # noqa: E402
 
 
 class EventLog:
@@ -109,8 +114,65 @@ JOBS_PER_WORKER = 50
 server = AgentServer(load_fnc=load)
 
 
+def bare_state(ctx: JobContext) -> dict[str, Any]:
+    """The same view for the bare program: its sessions, and the job's primary designation."""
+    holder = ctx._primary_agent_session
+    return {
+        "primary": next((n for n, s in bare_agent.SESSIONS.items() if s is holder), None),
+        "sessions": {
+            name: {
+                "state": (
+                    "closed"
+                    if bare_agent.CLOSED[name].done()
+                    else "start failed"
+                    if name in bare_agent.FAILED
+                    else "running"
+                ),
+                "user_messages": user_messages(session),
+                "audio_recorded": audio_recorded(session),
+            }
+            for name, session in bare_agent.SESSIONS.items()
+        },
+    }
+
+
+def ogg_files(ctx: JobContext) -> list[str]:
+    return sorted(str(p) for p in ctx.session_directory.rglob("*.ogg"))
+
+
 @server.rtc_session(agent_name=os.environ.get("E2E_AGENT_NAME", ""))
 async def observed(ctx: JobContext) -> None:
+    if os.environ.get("E2E_ENTRYPOINT") == "bare":
+        await bare(ctx)
+    else:
+        await library(ctx)
+
+
+async def bare(ctx: JobContext) -> None:
+    log = EventLog(Path(os.environ["E2E_EVENTS_DIR"]), ctx.job.room.name)
+    provider = TracerProvider()
+    provider.add_span_processor(SpanLog(log))
+    set_tracer_provider(provider)
+    log.write("job", job_id=ctx.job.id, room=ctx.job.room.name, worker_id=ctx.worker_id)
+    await bare_agent.entrypoint(ctx)
+
+    async def state(call: rtc.RpcInvocationData) -> str:
+        return json.dumps(bare_state(ctx))
+
+    ctx.room.local_participant.register_rpc_method("e2e.state", state)
+
+    async def report(reason: str) -> None:
+        # livekit runs the shutdown callbacks together: give the program's own closing (and
+        # livekit's) up to 10 s to finish before reporting
+        started = [f for n, f in bare_agent.CLOSED.items() if n not in bare_agent.FAILED]
+        if started:
+            await asyncio.wait(started, timeout=10)
+        log.write("report", reason=reason, ogg_files=ogg_files(ctx), **bare_state(ctx))
+
+    ctx.add_shutdown_callback(report)
+
+
+async def library(ctx: JobContext) -> None:
     log = EventLog(Path(os.environ["E2E_EVENTS_DIR"]), ctx.job.room.name)
     provider = TracerProvider()
     provider.add_span_processor(SpanLog(log))
@@ -127,7 +189,13 @@ async def observed(ctx: JobContext) -> None:
 
     async def report(reason: str) -> None:
         await coord.aclose()
-        log.write("report", reason=reason, violations=coord.violations(), **state_of(coord))
+        log.write(
+            "report",
+            reason=reason,
+            violations=coord.violations(),
+            ogg_files=ogg_files(ctx),
+            **state_of(coord),
+        )
 
     ctx.add_shutdown_callback(report)
     log.write("entrypoint_done", identity=ctx.room.local_participant.identity)
