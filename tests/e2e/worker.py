@@ -198,7 +198,7 @@ async def library(ctx: JobContext) -> None:
         )
 
     ctx.add_shutdown_callback(report)
-    log.write("entrypoint_done", identity=ctx.room.local_participant.identity)
+    log.write("entrypoint_done", identity=ctx.room.local_participant.identity, **state_of(coord))
 
 
 if __name__ == "__main__":
