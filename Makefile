@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install lint test demo docs docs-check check bench where stress clean
+.PHONY: install lint test demo docs docs-check check bench where stress clean wheel-check
 .PHONY: e2e e2e-docs livekit-server
 
 $(STAMP): pyproject.toml
@@ -22,10 +22,10 @@ lint: install
 	$(VENV)/bin/mypy --strict
 
 docs: install
-	$(VENV)/bin/session-fsm docs
+	$(VENV)/bin/session-fsm docs docs --embed README.md
 
 docs-check: install
-	$(VENV)/bin/session-fsm docs --check
+	$(VENV)/bin/session-fsm docs docs --embed README.md --check
 
 check: install
 	$(VENV)/bin/session-fsm check --sessions 3
@@ -44,6 +44,10 @@ where: install
 
 stress: install
 	$(PY) -m pytest -q -m stress tests/stress
+
+# the built wheel in a fresh venv without extras: CLI, library, a foreign project's pytest
+wheel-check: install
+	.ci/wheel-check
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
