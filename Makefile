@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
 .PHONY: install lint test demo docs docs-check check bench where stress clean wheel-check
-.PHONY: e2e e2e-docs livekit-server
+.PHONY: e2e e2e-docs bench-e2e livekit-server
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ needed, found " + sys.version.split()[0]'
@@ -72,3 +72,7 @@ e2e: install $(LIVEKIT_SERVER)
 # The same run, also regenerating docs/e2e.md's table of scenario 4 (with / without the library).
 e2e-docs: install $(LIVEKIT_SERVER)
 	E2E_WRITE_DOCS=1 $(PY) -m tests.e2e.server $(LIVEKIT_SERVER) -- $(PY) -m pytest -q -p no:cacheprovider tests/e2e
+
+# Three figures on the real server next to bare livekit-agents (docs/e2e.md, .tools/e2e/bench.json).
+bench-e2e: install $(LIVEKIT_SERVER)
+	$(PY) -m tests.e2e.server $(LIVEKIT_SERVER) -- $(PY) -m tests.e2e.bench

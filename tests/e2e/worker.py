@@ -20,6 +20,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -136,6 +137,41 @@ def bare_state(ctx: JobContext) -> dict[str, Any]:
     }
 
 
+Moments = dict[str, tuple[bool, bool, float]]
+
+
+async def watch(log: EventLog, moments: Callable[[], Moments]) -> None:
+    """For `make bench-e2e`: log when each session goes live (started), when it stops being live
+    (closing), and when its recorder first gets the client's audio; polled every 5 ms."""
+    seen: set[tuple[str, str]] = set()
+    while True:
+        for name, (live, ending, audio) in moments().items():
+            for moment, now in (("live", live), ("ending", ending), ("audio", audio > 0)):
+                if now and (name, moment) not in seen:
+                    seen.add((name, moment))
+                    log.write(moment, session=name)
+        await asyncio.sleep(0.005)  # the figures' resolution
+
+
+def library_moments(coord: SessionCoordinator) -> Moments:
+    states = {name: coord.state(s).value for name, s in coord.sessions().items()}
+    return {
+        name: (
+            states[name] in ("primary", "secondary"),
+            states[name] in ("draining", "closed"),
+            audio_recorded(session),
+        )
+        for name, session in coord.sessions().items()
+    }
+
+
+def bare_moments() -> Moments:
+    return {
+        name: (session._started, bare_agent.CLOSED[name].done(), audio_recorded(session))
+        for name, session in bare_agent.SESSIONS.items()
+    }
+
+
 def ogg_files(ctx: JobContext) -> list[str]:
     return sorted(str(p) for p in ctx.session_directory.rglob("*.ogg"))
 
@@ -155,6 +191,7 @@ async def bare(ctx: JobContext) -> None:
     set_tracer_provider(provider)
     log.write("job", job_id=ctx.job.id, room=ctx.job.room.name, worker_id=ctx.worker_id)
     await bare_agent.entrypoint(ctx)
+    watcher = asyncio.create_task(watch(log, bare_moments))
 
     async def state(call: rtc.RpcInvocationData) -> str:
         return json.dumps(bare_state(ctx))
@@ -167,6 +204,7 @@ async def bare(ctx: JobContext) -> None:
         started = [f for n, f in bare_agent.CLOSED.items() if n not in bare_agent.FAILED]
         if started:
             await asyncio.wait(started, timeout=10)
+        watcher.cancel()
         log.write("report", reason=reason, ogg_files=ogg_files(ctx), **bare_state(ctx))
 
     ctx.add_shutdown_callback(report)
@@ -181,6 +219,7 @@ async def library(ctx: JobContext) -> None:
 
     await voice_agent.entrypoint(ctx)
     coord = SessionCoordinator.for_job(ctx)
+    watcher = asyncio.create_task(watch(log, lambda: library_moments(coord)))
 
     async def state(call: rtc.RpcInvocationData) -> str:
         return json.dumps(state_of(coord))
@@ -189,6 +228,7 @@ async def library(ctx: JobContext) -> None:
 
     async def report(reason: str) -> None:
         await coord.aclose()
+        watcher.cancel()
         log.write(
             "report",
             reason=reason,
