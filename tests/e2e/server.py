@@ -92,7 +92,10 @@ def main(argv: list[str]) -> int:
     def terminate(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
+    # explicitly, also for SIGINT: a process started in the background of a script inherits
+    # SIGINT ignored, and Python then never raises KeyboardInterrupt
     signal.signal(signal.SIGTERM, terminate)
+    signal.signal(signal.SIGINT, terminate)
     with log.open("wb") as out:
         server = subprocess.Popen(
             [
@@ -128,7 +131,7 @@ def main(argv: list[str]) -> int:
     finally:
         if child is not None:
             stop_group(child, grace=10.0)
-        stop_group(server, grace=10.0)
+        stop_group(server, grace=5.0)
 
 
 if __name__ == "__main__":
