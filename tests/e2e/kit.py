@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import av
+import psutil
 from livekit import api, rtc
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -86,14 +87,19 @@ class Worker:
             )
 
     def stop(self) -> None:
-        """SIGTERM (livekit drains its jobs), then SIGKILL; the job processes go with it."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        """SIGTERM (livekit drains its jobs), then SIGKILL; then any of its job processes left."""
+        if self.proc.poll() is not None:
+            return
+        children = psutil.Process(self.proc.pid).children(recursive=True)
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        for child in children:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                child.kill()
 
 
 # --------------------------------------------------------------------------- the job's log

@@ -40,7 +40,7 @@ STEPS = [
 
 async def attempt(client: Client, probe: Any, accept: Any, what: str) -> bool:
     try:
-        await until(probe, accept, timeout=15, what=what)
+        await until(probe, accept, timeout=30, what=what)
     except AssertionError:
         return False
     return True
