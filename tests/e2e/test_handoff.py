@@ -18,10 +18,13 @@ from .kit import (
     create_room,
     decoded_seconds,
     job_report,
+    participants,
     room_exists,
     spans_ended_once,
     until,
 )
+
+AGENT = api.ParticipantInfo.Kind.AGENT
 
 #: Seconds of the client's audio a recorder must have received before the next handoff.
 AUDIO_SECONDS = 1.0
@@ -59,6 +62,20 @@ async def test_handoff_record_false_then_true_then_true(
         state = await recorded(alice, third)
         assert state["primary"] == third
         assert state["sessions"][second]["state"] == "closed"
+
+        # the agent as the server and the client see it: the third primary's state attribute
+        async def attributes() -> tuple[dict[str, str], dict[str, str]]:
+            agent = next(p for p in await participants(lk, room) if p.kind == AGENT)
+            seen = alice.room.remote_participants[agent.identity].attributes
+            return dict(agent.attributes), dict(seen)
+
+        server_view, _ = await until(
+            attributes,
+            lambda views: views[0] == views[1] and "lk.agent.state" in views[0],
+            timeout=30,
+            what="the agent's attributes, the same at the server and the client",
+        )
+        assert server_view["lk.agent.state"] in {"listening", "thinking", "speaking"}
 
         await lk.room.delete_room(api.DeleteRoomRequest(room=room))
         log = await job_report(worker.events, room)
