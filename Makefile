@@ -5,6 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
 .PHONY: install lint test demo docs docs-check check bench where stress clean wheel-check
+.PHONY: matrix matrix-edges matrix-latest
 .PHONY: e2e e2e-docs bench-e2e livekit-server
 
 $(STAMP): pyproject.toml
@@ -17,8 +18,8 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 lint: install
-	$(VENV)/bin/ruff check src tests bench
-	$(VENV)/bin/ruff format --check src tests bench
+	$(VENV)/bin/ruff check src tests bench noxfile.py
+	$(VENV)/bin/ruff format --check src tests bench noxfile.py
 	$(VENV)/bin/mypy --strict
 
 docs: install
@@ -51,6 +52,16 @@ wheel-check: install
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
+
+# livekit-agents versions (noxfile.py): each in a virtualenv of its own under .nox/
+matrix: install
+	$(VENV)/bin/nox -s matrix table
+
+matrix-edges: install
+	$(VENV)/bin/nox -s "matrix(agents='1.5.17')" "matrix(agents='1.8.9')" table
+
+matrix-latest: install
+	$(VENV)/bin/nox -s latest
 
 # End-to-end: a real LiveKit server built from its Go module (needs Go; the first build takes
 # about 2-3 minutes on 2 cores, later runs reuse it), run in dev mode on 127.0.0.1 by
