@@ -63,6 +63,20 @@ matrix-edges: install
 matrix-latest: install
 	$(VENV)/bin/nox -s latest
 
+# Mermaid's own parser (npm: mermaid, with jsdom for its sanitiser), for the docs test that
+# parses the generated diagrams; installed inside the virtualenv, away from lint and mypy.
+MERMAID := $(VENV)/mermaid
+.PHONY: mermaid
+$(MERMAID)/.installed: tests/mermaid/package.json tests/mermaid/package-lock.json tests/mermaid/parse.mjs | $(STAMP)
+	mkdir -p $(MERMAID)
+	cp tests/mermaid/package.json tests/mermaid/package-lock.json tests/mermaid/parse.mjs $(MERMAID)/
+	cd $(MERMAID) && npm ci --no-audit --no-fund --silent
+	@touch $@
+
+mermaid: $(MERMAID)/.installed
+
+test: mermaid
+
 # End-to-end: a real LiveKit server built from its Go module (needs Go; the first build takes
 # about 2-3 minutes on 2 cores, later runs reuse it), run in dev mode on 127.0.0.1 by
 # tests/e2e/server.py, which always stops it; a real worker process and real rtc clients.
