@@ -125,7 +125,13 @@ async def main() -> None:
         "bare": ("bench-bare", {"E2E_ENTRYPOINT": "bare"}),
     }
     workers = {
-        name: Worker(events, run_dir / f"{name}-worker.log", agent_name=agent, **env)
+        name: Worker(
+            events,
+            run_dir / f"{name}-worker.log",
+            agent_name=agent,
+            RECORDINGS_DIR=str(run_dir / "recordings"),
+            **env,
+        )
         for name, (agent, env) in programs.items()
     }
     lk = api.LiveKitAPI(os.environ["LIVEKIT_URL"].replace("ws://", "http://", 1))
