@@ -96,6 +96,11 @@ HOSTILE_DOCUMENTS: list[tuple[str, dict[str, Any], str]] = [
         "scenario.steps[0].session: must be a name of 1 to 64 characters",
     ),
     (
+        "a C1 control character in a name",
+        {"steps": [{"op": "start", "session": "a\u009bb"}]},
+        "scenario.steps[0].session: must be a name",
+    ),
+    (
         "a lone surrogate in a name",
         {"steps": [{"op": "join", "participant": "\ud800"}]},
         "scenario.steps[0].participant: must be a name",
