@@ -4,14 +4,12 @@ the filter (building an offline room does; importing the library changes no logg
 
 from __future__ import annotations
 
-import importlib
 import inspect
 import logging
 import subprocess
 import sys
 
 import pytest
-from livekit.agents import __version__ as agents_version
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from session_fsm.offline import logs, objects
@@ -28,27 +26,23 @@ HANDOFF = {
 }
 
 
-def _livekit_logs_it() -> bool:
-    """Whether this livekit-agents has the session host's write loop (1.8 has; 1.5 has not)."""
-    try:
-        module = importlib.import_module("livekit.agents.voice.remote_session")
-    except ImportError:
-        return False
-    source = inspect.getsource(module)
-    return logs.MESSAGE in source and logs.CAUSE in source
-
-
 def _noise(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
     return [r for r in caplog.records if r.getMessage() == logs.MESSAGE]
 
 
+def _host_logs_it() -> bool:
+    """livekit-agents 1.5's session host drops a failed send silently: nothing to filter."""
+    from livekit.agents.voice import remote_session
+
+    return logs.MESSAGE in inspect.getsource(remote_session)
+
+
+@pytest.mark.skipif(not _host_logs_it(), reason="this livekit-agents does not log it offline")
 async def test_a_real_handoff_logs_it_and_the_filter_drops_exactly_that(
     caplog: pytest.LogCaptureFixture,
     monkeypatch: pytest.MonkeyPatch,
     span_exporter: InMemorySpanExporter,
 ) -> None:
-    if not _livekit_logs_it():
-        pytest.skip(f"livekit-agents {agents_version} has no session host writing to the room")
     logger = logging.getLogger(logs.LOGGER)
     monkeypatch.setattr(logger, "filters", [])  # as in a user's worker
     monkeypatch.setattr(objects, "quiet_livekit", lambda: None)  # offline_room would install it

@@ -26,6 +26,7 @@ from livekit.agents.voice.room_io import RoomOptions
 from opentelemetry.trace import Span
 
 from ..adapters import agents, telemetry
+from ..adapters.capabilities import CAPABILITIES
 from ..adapters.exporters import ExporterLike, ExportOutcome, check_exporter
 from ..fsm import effects as fx
 from ..fsm.errors import (
@@ -50,7 +51,7 @@ from ..fsm.events import (
 from ..fsm.invariants import check
 from ..fsm.machine import Scope
 from ..fsm.states import OwnershipState, Role, SessionState
-from ..fsm.table import CLOSING, TABLE, Table
+from ..fsm.table import TABLE, Flag, Table
 from .aio import uncancellable
 from .effects import EffectRunner, Executor
 from .managed import Managed
@@ -243,6 +244,7 @@ class SessionCoordinator:
             )
         if host and self.room is None:
             raise InvalidInput(f"session {key!r}: host=True needs a room", session=key)
+        CAPABILITIES.refuse_unsupported(key, host=host)
         self._sync_foreign()
         event = Start(
             key,
@@ -580,7 +582,7 @@ class SessionCoordinator:
                 return
             record = self.scope.session(m.key)
             running = (SessionState.PRIMARY, SessionState.SECONDARY, SessionState.DRAINING)
-            if record.state in running and not record.flags & CLOSING:
+            if record.state in running and Flag.CLOSING not in record.flags:
                 self._spawn(self._closed_by_livekit(m, event))
 
         m.on_close = on_close

@@ -5,16 +5,17 @@ start is undone here, so the core's compensation only has whole effects to undo)
 from __future__ import annotations
 
 import inspect
+import re
 import typing
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from livekit import rtc
 from livekit.agents import JobContext
-from livekit.agents.voice.remote_session import SessionHost
 from opentelemetry.trace import Span
 
 from ..adapters import agents, telemetry
+from ..adapters.capabilities import CAPABILITIES
 from ..adapters.exporters import RecordingInfo, run_exporters
 from ..adapters.recorder import Recordings
 from ..adapters.room import RoomTopics
@@ -24,23 +25,19 @@ from ..fsm.states import Role, SessionState
 from .aio import in_context, uncancellable
 from .managed import Managed
 
-#: The adapter method of each effect, by name.
+if TYPE_CHECKING:  # livekit-agents 1.5+ only (adapters/capabilities.py)
+    from livekit.agents.voice.remote_session import SessionHost
+
+
+def adapter_name(kind: type[fx.Effect]) -> str:
+    """The `EffectRunner` method that runs an effect: its class name in snake_case
+    (`ClaimPrimary` -> `claim_primary`)."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", kind.__name__).lower()
+
+
+#: The adapter method of each effect that does work (`fx.SIGNALS` only tell the runtime).
 ADAPTERS: dict[type[fx.Effect], str] = {
-    fx.ClaimPrimary: "claim_primary",
-    fx.ReleasePrimary: "release_primary",
-    fx.AttachContext: "attach_context",
-    fx.DetachContext: "detach_context",
-    fx.StartSession: "start_session",
-    fx.DrainSession: "drain_session",
-    fx.CloseSession: "close_session",
-    fx.OpenSpan: "open_span",
-    fx.AnnotateSpan: "annotate_span",
-    fx.EndSpan: "end_span",
-    fx.StartRecording: "start_recording",
-    fx.StopRecording: "stop_recording",
-    fx.ExportRecording: "export_recording",
-    fx.RegisterHost: "register_host",
-    fx.UnregisterHost: "unregister_host",
+    kind: adapter_name(kind) for kind in fx.EFFECTS if kind not in fx.SIGNALS
 }
 
 
@@ -118,7 +115,7 @@ class EffectRunner:
         if effect.record and self.recordings is not None:
             self.recordings.prepare(m.key)
         before = agents.job_primary(self.job) if self.job is not None else None
-        kwargs: dict[str, Any] = {"record": effect.record, "session_host": effect.host}
+        kwargs: dict[str, Any] = CAPABILITIES.start_kwargs(record=effect.record, host=effect.host)
         if m.room is not None:
             kwargs["room"] = m.room
         if options is not None:  # None: livekit's defaults, as without us
@@ -126,7 +123,8 @@ class EffectRunner:
         assert m.agent is not None
         assert m.context is not None
         try:
-            await in_context(m.session.start(m.agent, **kwargs), m.context)
+            with agents.withholding_host(self.job, m.key, host=effect.host):
+                await in_context(m.session.start(m.agent, **kwargs), m.context)
         except BaseException:
             await uncancellable(self._undo_start(m, effect, before))
             raise
@@ -258,6 +256,10 @@ def _may_await(adapter: Callable[..., object]) -> bool:
     returns = typing.get_type_hints(adapter)["return"]
     return any(typing.get_origin(kind) is Awaitable for kind in typing.get_args(returns))
 
+
+_missing = [name for name in ADAPTERS.values() if not callable(getattr(EffectRunner, name, None))]
+if _missing:  # a new effect needs its adapter method before anything can run it
+    raise TypeError(f"EffectRunner has no adapter method for: {', '.join(_missing)}")
 
 #: The effects whose adapter can await livekit (or an exporter): the only ones that can hang.
 #: The others are synchronous writes, done when `EffectRunner.run` returns.
