@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install lint test demo docs docs-check check bench where stress clean
+.PHONY: install lint test demo docs docs-check check bench where stress clean table table-check
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ needed, found " + sys.version.split()[0]'
@@ -26,10 +26,19 @@ docs: install
 docs-check: install
 	$(VENV)/bin/session-fsm docs --check
 
+# The table as JSON for the TypeScript package in js/ (checked fresh by `make test`).
+TABLE_JSON := js/packages/session-fsm/table.json
+
+table: install
+	$(VENV)/bin/session-fsm export-table $(TABLE_JSON)
+
+table-check: install
+	$(VENV)/bin/session-fsm export-table $(TABLE_JSON) --check
+
 check: install
 	$(VENV)/bin/session-fsm check --sessions 3
 
-test: lint docs-check
+test: lint docs-check table-check
 	$(PY) -m pytest -q
 
 demo: install

@@ -43,6 +43,10 @@ def _parser() -> argparse.ArgumentParser:
     gen.add_argument("--check", action="store_true", help="fail if the docs are stale")
     gen.add_argument("--root", type=Path, default=Path.cwd(), help=argparse.SUPPRESS)
 
+    export = sub.add_parser("export-table", help="write the table as JSON for other runtimes")
+    export.add_argument("path", type=Path, help="where the JSON document goes")
+    export.add_argument("--check", action="store_true", help="fail if the document is stale")
+
     run = sub.add_parser("run", help="replay a scenario against real livekit objects")
     run.add_argument("scenario", type=Path, help="scenario JSON file")
 
@@ -61,6 +65,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .scenario import run_file
 
         return run_file(args.scenario)
+    if args.command == "export-table":
+        return _export_table(args.path, check=args.check)
     if args.command == "demo":
         from .demo import main as demo
 
@@ -70,6 +76,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"stale generated docs: {', '.join(stale)}; run `make docs`", file=sys.stderr)
         return 1
     for path in stale:
+        print(f"wrote {path}")
+    return 0
+
+
+def _export_table(path: Path, *, check: bool) -> int:
+    from .fsm import export
+
+    stale = export.write(path, check=check)
+    if check and stale:
+        print(f"stale table export: {path}; run `make table`", file=sys.stderr)
+        return 1
+    if stale:
         print(f"wrote {path}")
     return 0
 
