@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install lint test demo docs docs-check check bench where stress clean table table-check
+.PHONY: install lint test demo docs docs-check check bench where stress clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ needed, found " + sys.version.split()[0]'
@@ -27,6 +27,7 @@ docs-check: install
 	$(VENV)/bin/session-fsm docs --check
 
 # The table as JSON for the TypeScript package in js/ (checked fresh by `make test`).
+.PHONY: table table-check
 TABLE_JSON := js/packages/session-fsm/table.json
 
 table: install
