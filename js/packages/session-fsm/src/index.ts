@@ -1,9 +1,4 @@
-export { Scope, missingNames, type ScopeSnapshot, type SessionSnapshot } from "./machine.ts";
-export { TABLE, FORMAT, loadTable } from "./table.ts";
-export type { TableDocument, TableRow, SessionState, OwnershipState, Role, EventName } from "./table.ts";
-export type { Event, SessionEvent, ScopeEvent, Start } from "./events.ts";
-export { compensate, EFFECT_TYPES, type Effect, type EffectType } from "./effects.ts";
-export * from "./errors.ts";
-export { GUARDS } from "./guards.ts";
-export { PLANS } from "./plans.ts";
-export { REFUSALS } from "./refusals.ts";
+/** The coordinator for @livekit/agents, and the core it drives (also alone in `./core`). */
+export * from "./core.ts";
+export { SessionCoordinator, ParticipantFanout, type StartOptions, type CoordinatorOptions } from "./coordinator.ts";
+export { RoomTopics, HOST_TOPIC, CHAT_TOPIC } from "./adapters/room.ts";

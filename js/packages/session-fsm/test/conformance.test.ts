@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 
-import { Scope, SessionLifecycleError, type Event } from "../src/index.ts";
+import { Scope, SessionLifecycleError, type Event } from "../src/core.ts";
 import { python } from "./python.ts";
 
 interface Step {

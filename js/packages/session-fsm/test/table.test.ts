@@ -4,8 +4,8 @@ import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 
-import { EFFECT_TYPES, ERRORS, GUARDS, PLANS, REFUSALS, Scope, TABLE, missingNames } from "../src/index.ts";
-import type { TableDocument } from "../src/index.ts";
+import { EFFECT_TYPES, ERRORS, GUARDS, PLANS, REFUSALS, Scope, TABLE, missingNames } from "../src/core.ts";
+import type { TableDocument } from "../src/core.ts";
 import { python } from "./python.ts";
 
 test("the package has a function for every guard, plan and refusal the table names", () => {

@@ -1,0 +1,214 @@
+/**
+ * The multi-session problems of agents-js 1.9, on real Room, JobContext and AgentSession objects
+ * (offline): each scenario once on bare agents-js, asserting the failure, and once through the
+ * coordinator, asserting the room's handlers and the job's designation are right.
+ */
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+
+import { SessionCoordinator } from "../src/index.ts";
+import {
+  PRIMARY_TAKEN,
+  TOPIC_TAKEN,
+  agent,
+  chatHandler,
+  hostHandler,
+  inJob,
+  jobPrimary,
+  offlineJob,
+  offlineRoom,
+  runJobShutdown,
+  session,
+} from "./offline.ts";
+
+describe("two sessions on one Room, no job", () => {
+  test("bare agents-js: the second start throws on lk.agent.session", async () => {
+    const room = offlineRoom();
+    const [a, b] = [session(), session()];
+    await a.start({ agent: agent(), room });
+    await assert.rejects(b.start({ agent: agent(), room }), TOPIC_TAKEN);
+    await a.close();
+    await b.close();
+  });
+
+  test("with the coordinator: primary and secondary, one host, then nothing left", async () => {
+    const room = offlineRoom();
+    const coord = SessionCoordinator.forRoom(room);
+    const [a, b] = [session(), session()];
+    assert.equal(await coord.start(a, agent(), { name: "a" }), "primary");
+    assert.equal(await coord.start(b, agent(), { name: "b" }), "secondary");
+    assert.ok(hostHandler(room), "the primary hosts lk.agent.session");
+    assert.ok(chatHandler(room), "the primary has lk.chat");
+    assert.equal(coord.primary, a);
+    assert.equal(await coord.close(b), "closed");
+    assert.equal(await coord.close(a), "closed");
+    assert.equal(hostHandler(room), undefined);
+    assert.equal(chatHandler(room), undefined);
+    assert.equal(coord.ownership, "vacant");
+  });
+});
+
+describe("a voice agent and transcribers in one job", () => {
+  test("bare agents-js: the transcriber throws on lk.agent.session, even with record: false", async () => {
+    const room = offlineRoom();
+    const ctx = offlineJob(room);
+    await inJob(ctx, async () => {
+      const [voice, transcriber] = [session(), session()];
+      await voice.start({ agent: agent(), room, record: false });
+      await assert.rejects(transcriber.start({ agent: agent(), room, record: false }), TOPIC_TAKEN);
+      await voice.close();
+      await transcriber.close();
+    });
+  });
+
+  test("with the coordinator: one primary, two secondaries, all closed at job shutdown", async () => {
+    const room = offlineRoom();
+    const ctx = offlineJob(room);
+    const coord = SessionCoordinator.forJob(ctx);
+    assert.equal(SessionCoordinator.forJob(ctx), coord, "one coordinator per job");
+    const [voice, t1, t2] = [session(), session(), session()];
+    await inJob(ctx, async () => {
+      assert.equal(await coord.start(voice, agent(), { name: "voice" }), "primary");
+      assert.equal(await coord.start(t1, agent(), { role: "secondary", name: "t1" }), "secondary");
+      assert.equal(await coord.start(t2, agent(), { role: "secondary", name: "t2" }), "secondary");
+    });
+    assert.equal(jobPrimary(ctx), voice, "only the voice session is the job's primary");
+    assert.ok(hostHandler(room));
+    await runJobShutdown(ctx);
+    for (const s of [voice, t1, t2]) assert.equal(coord.state(s), "closed");
+    assert.equal(jobPrimary(ctx), undefined, "the designation is released");
+    assert.equal(hostHandler(room), undefined);
+    assert.equal(chatHandler(room), undefined);
+  });
+});
+
+describe("a transcriber started before the voice agent, in one job", () => {
+  test("bare agents-js: the listen-only transcriber takes the primary; the voice agent cannot record", async () => {
+    const room = offlineRoom();
+    const ctx = offlineJob(room);
+    await inJob(ctx, async () => {
+      const [transcriber, voice] = [session(), session()];
+      await transcriber.start({ agent: agent(), room, record: false });
+      assert.equal(jobPrimary(ctx), transcriber);
+      await transcriber.close();
+      await assert.rejects(voice.start({ agent: agent(), room, record: true }), PRIMARY_TAKEN);
+      await voice.close();
+    });
+  });
+
+  test("with the coordinator: the secondary leaves the designation free for the voice agent", async () => {
+    const room = offlineRoom();
+    const ctx = offlineJob(room);
+    const coord = SessionCoordinator.forJob(ctx);
+    const [transcriber, voice] = [session(), session()];
+    await inJob(ctx, async () => {
+      assert.equal(await coord.start(transcriber, agent(), { role: "secondary" }), "secondary");
+      assert.equal(jobPrimary(ctx), undefined);
+      assert.equal(hostHandler(room), undefined, "a secondary does not host");
+      assert.equal(await coord.start(voice, agent(), { record: true }), "primary");
+      assert.equal(jobPrimary(ctx), voice);
+      assert.ok(hostHandler(room));
+    });
+    await runJobShutdown(ctx);
+    assert.equal(jobPrimary(ctx), undefined);
+  });
+});
+
+describe("record: false, then record: true, in one job", () => {
+  test("bare agents-js: the closed first session stays primary; the second start throws", async () => {
+    const room = offlineRoom();
+    const ctx = offlineJob(room);
+    await inJob(ctx, async () => {
+      const first = session();
+      await first.start({ agent: agent(), room, record: false });
+      await first.close();
+      assert.equal(jobPrimary(ctx), first, "never released");
+      const second = session();
+      await assert.rejects(second.start({ agent: agent(), room, record: true }), PRIMARY_TAKEN);
+      await second.close();
+    });
+  });
+
+  test("with the coordinator: the designation is released at close; the second records", async () => {
+    const room = offlineRoom();
+    const ctx = offlineJob(room);
+    const coord = SessionCoordinator.forJob(ctx);
+    await inJob(ctx, async () => {
+      const first = session();
+      assert.equal(await coord.start(first, agent(), { record: false }), "primary");
+      assert.equal(await coord.close(first), "closed");
+      assert.equal(jobPrimary(ctx), undefined);
+      const second = session();
+      assert.equal(await coord.start(second, agent(), { record: true }), "primary");
+      assert.equal(jobPrimary(ctx), second);
+      assert.equal(coord.scope.session(coord.name(second)).record, true);
+      await coord.close(second);
+    });
+    assert.equal(jobPrimary(ctx), undefined);
+  });
+});
+
+describe("a secondary's close keeps the owner's handlers", () => {
+  test("bare agents-js: the secondary cannot even start beside the owner", async () => {
+    const room = offlineRoom();
+    const [owner, other] = [session(), session()];
+    await owner.start({ agent: agent(), room });
+    const handler = hostHandler(room);
+    await assert.rejects(other.start({ agent: agent(), room }), TOPIC_TAKEN);
+    await other.close();
+    assert.equal(hostHandler(room), handler);
+    await owner.close();
+  });
+
+  test("with the coordinator: the owner's lk.agent.session and lk.chat handlers survive", async () => {
+    const room = offlineRoom();
+    const coord = SessionCoordinator.forRoom(room);
+    const [owner, other] = [session(), session()];
+    await coord.start(owner, agent());
+    const [host, chat] = [hostHandler(room), chatHandler(room)];
+    assert.equal(await coord.start(other, agent()), "secondary");
+    assert.equal(await coord.close(other), "closed");
+    assert.ok(host);
+    assert.equal(hostHandler(room), host, "the owner's host handler is still registered");
+    assert.equal(chatHandler(room), chat, "the owner's chat handler is still registered");
+    await coord.close(owner);
+  });
+
+  test("with the coordinator: after the owner closes, a promoted secondary hosts", async () => {
+    const room = offlineRoom();
+    const ctx = offlineJob(room);
+    const coord = SessionCoordinator.forJob(ctx);
+    const [owner, other] = [session(), session()];
+    await inJob(ctx, async () => {
+      await coord.start(owner, agent());
+      await coord.start(other, agent());
+      await assert.rejects(coord.promote(other), (e: Error & { code?: string }) => e.code === "primary_conflict");
+      await coord.close(owner);
+      assert.equal(hostHandler(room), undefined);
+      assert.equal(await coord.promote(other), "primary");
+    });
+    assert.equal(jobPrimary(ctx), other);
+    assert.ok(hostHandler(room));
+    await runJobShutdown(ctx);
+    assert.equal(hostHandler(room), undefined);
+    assert.equal(jobPrimary(ctx), undefined);
+  });
+});
+
+describe("refusals come from the table, state unchanged", () => {
+  test("record: true on a secondary is refused with the Python code", async () => {
+    const room = offlineRoom();
+    const ctx = offlineJob(room);
+    const coord = SessionCoordinator.forJob(ctx);
+    const [a, b] = [session(), session()];
+    await inJob(ctx, async () => {
+      await coord.start(a, agent());
+      await assert.rejects(
+        coord.start(b, agent(), { record: true }),
+        (e: Error & { code?: string }) => e.code === "recording_requires_primary",
+      );
+      assert.equal(coord.scope.has(coord.name(b)), false);
+    });
+    await runJobShutdown(ctx);
+  });
+});
