@@ -25,7 +25,7 @@ from session_fsm.fsm.errors import ERROR_CODES, SessionLifecycleError
 from session_fsm.fsm.events import event_name
 from session_fsm.fsm.states import Role
 from session_fsm.fsm.table import TABLE, Flag
-from session_fsm.fsm.traces import effect_json, scope_json, traces
+from session_fsm.testing.traces import effect_json, scope_json, traces
 
 ROOT = Path(__file__).parents[2]
 COMMITTED = ROOT / "js" / "packages" / "session-fsm" / "table.json"

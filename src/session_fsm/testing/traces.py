@@ -1,17 +1,21 @@
 """The explorer's paths as JSON traces, to replay through another runtime's core.
 
-`python -m session_fsm.fsm.traces OUT_DIR --sessions 2 3` explores every interleaving for that
-many sessions (the explorer's steps: each start variant, drain, close, promote, the runtime's
-`started`, `start_failed(completed=k)` and `closed` reports, interleaved with the effects each
-session runs), keeps the breadth-first tree of the distinct states it reaches (up to renaming the
-sessions), and writes one trace per leaf: the core events along the path from the initial state,
-each with what the Python core answered (its effects, or its error's code and message) and the
-scope's state after it. The events the core refused at a state are replayed at that state too
-(each once, on the first path through it): a refusal must leave the state unchanged.
+`python -m session_fsm.testing.traces OUT_DIR` writes, with the job's recording off and on:
 
-A trace is therefore the shortest route to its leaf, and together the traces visit every state
-and every refusal the search met. Effects run by the runtime do not reach the core; they are in a
-trace only as the events they make possible.
+- every path for 2 sessions (`--every`): the explorer's steps (each start variant, drain, close,
+  promote, the runtime's `started`, `start_failed(completed=k)` and `closed` reports, interleaved
+  with the effects each session runs) from the initial state, keeping the breadth-first tree of
+  the distinct states reached (up to renaming the sessions), one trace per leaf. The events the
+  core refused at a state are replayed there too (once, on the first path through it): a refusal
+  must leave the state unchanged. Together the traces visit every state and every refusal the
+  search met, each by a shortest route;
+- for 3 sessions (`--sampled`), where every path is too many to replay, a deterministic sample:
+  500 seeded random walks (`--walks`) of 40 explorer steps (`--length`), each then driven to the
+  end by closing every session as the runtime would.
+
+Each step of a trace is a core event with what the Python core answered (its effects, or its
+error's code and message) and the scope's whole state after it. Effects run by the runtime do not
+reach the core; they are in a trace only as the events they make possible.
 """
 
 from __future__ import annotations
@@ -26,13 +30,13 @@ from typing import Any
 
 import attrs
 
-from . import effects as fx
-from .errors import SessionLifecycleError
-from .events import Event, event_name
-from .explorer import Explorer, State, Step
-from .machine import Scope
-from .states import Role
-from .table import Flag, flag_names
+from ..fsm import effects as fx
+from ..fsm.errors import SessionLifecycleError
+from ..fsm.events import Event, event_name
+from ..fsm.explorer import Explorer, State, Step
+from ..fsm.machine import Scope
+from ..fsm.states import Role
+from ..fsm.table import Flag, flag_names
 
 
 def effect_json(effect: fx.Effect) -> dict[str, Any]:
@@ -194,7 +198,9 @@ def write(out: Path, *, every: int, sampled: int, walks_: int, length: int) -> d
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m session_fsm.fsm.traces", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m session_fsm.testing.traces", description=__doc__
+    )
     parser.add_argument("out", type=Path, help="directory for the trace files")
     parser.add_argument("--every", type=int, default=2, help="sessions for every path")
     parser.add_argument("--sampled", type=int, default=3, help="sessions for the random walks")
