@@ -212,3 +212,53 @@ describe("refusals come from the table, state unchanged", () => {
     await runJobShutdown(ctx);
   });
 });
+
+describe("the runtime around the core, on real objects", () => {
+  test("a start whose host topic is taken outside fails and gives back what it took", async () => {
+    const room = offlineRoom();
+    const ctx = offlineJob(room);
+    const coord = SessionCoordinator.forJob(ctx);
+    const outside = (): void => undefined;
+    room.registerByteStreamHandler("lk.agent.session", outside);
+    const a = session();
+    await inJob(ctx, async () => {
+      await assert.rejects(coord.start(a, agent()), (e: Error & { code?: string }) => e.code === "start_failed");
+    });
+    assert.equal(coord.state(a), "closed");
+    assert.equal(coord.ownership, "vacant");
+    assert.equal(jobPrimary(ctx), undefined, "the claim was undone");
+    assert.equal(hostHandler(room), outside, "the outside handler is untouched");
+    assert.equal(chatHandler(room), undefined, "the failed session's chat handler is gone");
+  });
+
+  test("a primary start while the holder closes waits, then is granted the scope", async () => {
+    const room = offlineRoom();
+    const ctx = offlineJob(room);
+    const coord = SessionCoordinator.forJob(ctx);
+    const [a, b] = [session(), session()];
+    await inJob(ctx, async () => {
+      await coord.start(a, agent(), { name: "a" });
+      const closing = coord.close(a);
+      assert.equal(coord.ownership, "releasing");
+      const starting = coord.start(b, agent(), { name: "b", role: "primary" });
+      assert.equal(coord.scope.waiter, "b");
+      assert.deepEqual(await Promise.all([closing, starting]), ["closed", "primary"]);
+    });
+    assert.equal(jobPrimary(ctx), b);
+    assert.ok(hostHandler(room));
+    await runJobShutdown(ctx);
+    assert.equal(hostHandler(room), undefined);
+  });
+
+  test("a close that arrives while starting closes the session once it has started", async () => {
+    const room = offlineRoom();
+    const coord = SessionCoordinator.forRoom(room);
+    const a = session();
+    const starting = coord.start(a, agent());
+    const closing = coord.close(a);
+    assert.deepEqual(await Promise.all([starting, closing]), ["closed", "closed"]);
+    assert.equal(hostHandler(room), undefined);
+    assert.equal(chatHandler(room), undefined);
+    assert.equal(coord.ownership, "vacant");
+  });
+});
