@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install lint test demo docs docs-check check bench where stress clean
+.PHONY: install lint test demo docs docs-check check bench where stress clean wheel-check
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ needed, found " + sys.version.split()[0]'
@@ -21,10 +21,10 @@ lint: install
 	$(VENV)/bin/mypy --strict
 
 docs: install
-	$(VENV)/bin/session-fsm docs
+	$(VENV)/bin/session-fsm docs docs --embed README.md
 
 docs-check: install
-	$(VENV)/bin/session-fsm docs --check
+	$(VENV)/bin/session-fsm docs docs --embed README.md --check
 
 # The table as JSON for the TypeScript package in js/ (checked fresh by `make test`).
 .PHONY: table table-check
@@ -65,6 +65,10 @@ where: install
 
 stress: install
 	$(PY) -m pytest -q -m stress tests/stress
+
+# the built wheel in a fresh venv without extras: CLI, library, a foreign project's pytest
+wheel-check: install
+	.ci/wheel-check
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

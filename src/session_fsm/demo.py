@@ -10,8 +10,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from .offline import in_memory_spans, quiet_livekit
 from .scenario import parse, run
-from .testing.offline import in_memory_spans, quiet_livekit
 
 
 def scenarios(exports: Path) -> list[tuple[str, str, dict[str, Any]]]:
@@ -147,8 +147,8 @@ def main() -> int:
             failed += bool(result["violations"])
     print(
         paint(
-            "\nDiagrams: docs/state-machine.md (generated from the table), or "
-            "`session-fsm diagram --machine session|ownership --format mermaid|dot`.",
+            "\nDiagrams: `session-fsm diagram --machine session|ownership --format mermaid|dot` "
+            "(with the diagrams extra: pip install 'livekit-session-fsm[diagrams]').",
             "1",
         )
     )

@@ -13,196 +13,32 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import math
-import sys
 from collections.abc import Iterator
-from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-import attrs
 from livekit.agents import Agent, AgentSession, JobContext
 from opentelemetry.sdk.trace import ReadableSpan
 
 from .adapters import agents
-from .adapters.exporters import DirectoryExporter, ExporterLike, HttpPutExporter
 from .adapters.telemetry import NAME
 from .fsm.errors import SessionLifecycleError
-from .fsm.states import Role
-from .runtime.coordinator import SessionCoordinator
-from .runtime.fanout import ParticipantFanout
-from .testing.audio import ToneInput
-from .testing.checks import span_violations
-from .testing.offline import (
+from .offline import (
+    ToneInput,
     in_memory_spans,
     join,
     leave,
     offline_job,
     offline_room,
     quiet_livekit,
+    span_violations,
 )
+from .runtime.coordinator import SessionCoordinator
+from .runtime.fanout import ParticipantFanout
+from .scenario_input import Scenario, ScenarioError, SessionSpec, Step, load, parse
 
-SESSION_OPS = ("start", "drain", "close", "promote")
-OPS = (*SESSION_OPS, "wait", "concurrent", "per_participant", "join", "leave")
-MAX_WAIT = 60.0
+__all__ = ["Runner", "Scenario", "ScenarioError", "load", "parse", "run", "run_and_report"]
+
 TONE_SECONDS = 0.4
-
-
-class ScenarioError(ValueError):
-    """An invalid scenario file: the message names the field."""
-
-
-@attrs.frozen
-class ExporterSpec:
-    kind: Literal["directory", "http"]
-    target: str
-
-    def build(self) -> ExporterLike:
-        if self.kind == "directory":
-            return DirectoryExporter(self.target)
-        return HttpPutExporter(self.target)
-
-
-@attrs.frozen
-class SessionSpec:
-    role: Role = Role.AUTO
-    record: bool | None = None
-    host: bool | None = None
-    exporter: ExporterSpec | None = None
-
-
-@attrs.frozen
-class Step:
-    op: str
-    session: str | None = None
-    seconds: float = 0.0
-    participant: str | None = None
-    steps: tuple[Step, ...] = ()
-
-
-@attrs.frozen
-class Scenario:
-    job: bool
-    sessions: dict[str, SessionSpec]
-    steps: tuple[Step, ...]
-    enable_recording: bool = False
-
-
-# --------------------------------------------------------------------------- parsing
-
-
-def _fail(where: str, what: str) -> ScenarioError:
-    return ScenarioError(f"{where}: {what}")
-
-
-def _keys(obj: dict[str, Any], where: str, allowed: set[str]) -> None:
-    unknown = sorted(set(obj) - allowed)
-    if unknown:
-        raise _fail(
-            f"{where}.{unknown[0]}", f"unknown field (allowed: {', '.join(sorted(allowed))})"
-        )
-
-
-def _text(obj: dict[str, Any], key: str, where: str) -> str:
-    """`obj[key]`, which must be a non-empty string."""
-    text = obj.get(key)
-    if not isinstance(text, str) or not text:
-        raise _fail(f"{where}.{key}", "must be a non-empty string")
-    return text
-
-
-def _optional_bool(obj: dict[str, Any], key: str, where: str) -> bool | None:
-    value = obj.get(key)
-    if value is not None and not isinstance(value, bool):
-        raise _fail(f"{where}.{key}", f"must be true, false or null, got {value!r}")
-    return value
-
-
-def _exporter(value: object, where: str) -> ExporterSpec | None:
-    if value is None:
-        return None
-    if not isinstance(value, dict):
-        raise _fail(where, 'must be an object like {"kind": "directory", "path": ...}')
-    kind = value.get("kind")
-    if kind not in ("directory", "http"):
-        raise _fail(f"{where}.kind", f"must be 'directory' or 'http', got {kind!r}")
-    field = "path" if kind == "directory" else "url"
-    _keys(value, where, {"kind", field})
-    target = _text(value, field, where)
-    if kind == "http" and not target.startswith(("http://", "https://")):
-        raise _fail(f"{where}.url", f"must be an http(s) URL, got {target!r}")
-    return ExporterSpec(kind, target)
-
-
-def _session_spec(value: object, where: str) -> SessionSpec:
-    if not isinstance(value, dict):
-        raise _fail(where, "must be an object")
-    _keys(value, where, {"role", "record", "host", "exporter"})
-    role = value.get("role", "auto")
-    if role not in {r.value for r in Role}:
-        raise _fail(f"{where}.role", f"must be auto, primary or secondary, got {role!r}")
-    return SessionSpec(
-        Role(role),
-        _optional_bool(value, "record", where),
-        _optional_bool(value, "host", where),
-        _exporter(value.get("exporter"), f"{where}.exporter"),
-    )
-
-
-def _step(value: object, where: str) -> Step:
-    if not isinstance(value, dict):
-        raise _fail(where, "must be an object with an 'op'")
-    op = value.get("op")
-    if op not in OPS:
-        raise _fail(f"{where}.op", f"unknown op {op!r} (use {', '.join(OPS)})")
-    if op in SESSION_OPS:
-        _keys(value, where, {"op", "session"})
-        return Step(op, session=_text(value, "session", where))
-    if op == "wait":
-        _keys(value, where, {"op", "seconds"})
-        seconds = value.get("seconds")
-        if (
-            not isinstance(seconds, int | float)
-            or isinstance(seconds, bool)
-            or not math.isfinite(seconds)
-            or not 0 <= seconds <= MAX_WAIT
-        ):
-            raise _fail(f"{where}.seconds", f"must be a number from 0 to {MAX_WAIT:g}")
-        return Step(op, seconds=float(seconds))
-    if op in ("join", "leave"):
-        _keys(value, where, {"op", "participant"})
-        return Step(op, participant=_text(value, "participant", where))
-    if op == "per_participant":
-        _keys(value, where, {"op"})
-        return Step(op)
-    _keys(value, where, {"op", "steps"})
-    inner = value.get("steps")
-    if not isinstance(inner, list) or not inner:
-        raise _fail(f"{where}.steps", "must be a non-empty list of steps")
-    return Step(op, steps=tuple(_step(s, f"{where}.steps[{i}]") for i, s in enumerate(inner)))
-
-
-def parse(document: object) -> Scenario:
-    """Validate a scenario document; raises ScenarioError naming the first bad field."""
-    if not isinstance(document, dict):
-        raise _fail("scenario", "must be a JSON object")
-    _keys(document, "scenario", {"job", "enable_recording", "sessions", "steps"})
-    job = document.get("job", False)
-    if not isinstance(job, bool):
-        raise _fail("scenario.job", f"must be true or false, got {job!r}")
-    enable = document.get("enable_recording", False)
-    if not isinstance(enable, bool):
-        raise _fail("scenario.enable_recording", f"must be true or false, got {enable!r}")
-    sessions = document.get("sessions", {})
-    if not isinstance(sessions, dict):
-        raise _fail("scenario.sessions", "must be an object of name -> options")
-    specs = {name: _session_spec(v, f"scenario.sessions.{name}") for name, v in sessions.items()}
-    steps = document.get("steps")
-    if not isinstance(steps, list) or not steps:
-        raise _fail("scenario.steps", "must be a non-empty list")
-    parsed = tuple(_step(s, f"scenario.steps[{i}]") for i, s in enumerate(steps))
-    if not job and any(spec.record for spec in specs.values()):
-        raise _fail("scenario.sessions", 'record: true needs "job": true (recording needs a job)')
-    return Scenario(job, specs, parsed, enable)
 
 
 # --------------------------------------------------------------------------- running
@@ -407,24 +243,8 @@ async def run(scenario: Scenario, exporter: Any) -> dict[str, Any]:
     return output
 
 
-def load(path: Path) -> Scenario:
-    try:
-        text = path.read_text()
-    except OSError as error:
-        raise _fail("scenario", f"cannot read {path}: {error.strerror}") from None
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise _fail("scenario", f"not JSON ({error.msg} at line {error.lineno})") from None
-    return parse(document)
-
-
-def run_file(path: Path) -> int:
-    try:
-        scenario = load(path)
-    except ScenarioError as error:
-        print(f"session-fsm run: invalid scenario: {error}", file=sys.stderr)
-        return 2
+def run_and_report(scenario: Scenario) -> int:
+    """`session-fsm run`: run a validated scenario, print its JSON, return the exit status."""
     quiet_livekit()
     output = asyncio.run(run(scenario, in_memory_spans()))
     print(json.dumps(output, indent=2))

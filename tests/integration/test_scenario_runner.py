@@ -69,10 +69,11 @@ def test_cli_run_prints_json_and_exits_zero(
 
 
 BAD: list[tuple[object, str]] = [
-    ([], "scenario: must be a JSON object"),
+    ([], "scenario: must be an object, got []"),
     ({"steps": []}, "scenario.steps: must be a non-empty list"),
-    ({"steps": [{"op": "fly"}]}, "scenario.steps[0].op: unknown op 'fly'"),
-    ({"steps": [{"op": "start"}]}, "scenario.steps[0].session: must be a non-empty string"),
+    ({"steps": [{"op": "fly"}]}, 'scenario.steps[0].op: unknown op "fly"'),
+    ({"steps": [{"op": "start"}]}, "scenario.steps[0].session: missing"),
+    ({"steps": [{"op": "start", "session": ""}]}, "scenario.steps[0].session: must be a non-empty"),
     ({"steps": [{"op": "wait", "seconds": -1}]}, "scenario.steps[0].seconds"),
     ({"steps": [{"op": "wait", "seconds": "1"}]}, "scenario.steps[0].seconds"),
     ({"job": "yes", "steps": [{"op": "wait", "seconds": 0}]}, "scenario.job: must be true"),
@@ -82,7 +83,7 @@ BAD: list[tuple[object, str]] = [
     ),
     (
         {"sessions": {"a": {"role": "boss"}}, "steps": [{"op": "start", "session": "a"}]},
-        "scenario.sessions.a.role: must be auto, primary or secondary",
+        "scenario.sessions.a.role: must be one of auto, primary, secondary",
     ),
     (
         {"sessions": {"a": {"record": "on"}}, "steps": [{"op": "start", "session": "a"}]},

@@ -7,20 +7,31 @@
 - real objects offline: `offline_room`, `offline_job`, `join`, `leave`, `run_job_shutdown`,
   `in_memory_spans`; checks: `real_violations`; cuts: `cancel_at`; faults: `inject`, `Fault`.
 - a voice agent's session with offline model providers: `voice_session` (`testing.models`).
-- a pytest plugin (installed with the package): fixtures `offline_room`, `offline_job`,
-  `coordinator`, `span_exporter`, `session_scope`.
+- a pytest plugin (registered when this extra is installed): fixtures `offline_room`,
+  `offline_job`, `coordinator`, `span_exporter`, `session_scope`.
 
 Needs the `testing` extra (`pip install livekit-session-fsm[testing]`).
 """
 
-from .cancel import cancel_at
-from .checks import real_violations
-from .core_machine import core_machine
-from .faults import Fault, inject
-from .lifecycle import LifecycleMachine
-from .models import voice_session
-from .offline import in_memory_spans, join, leave, offline_job, offline_room, run_job_shutdown
-from .strategies import events, scenarios, start_events
+from ..pytest_plugin import KIT_NEEDS
+
+try:
+    from .cancel import cancel_at
+    from .checks import real_violations
+    from .core_machine import core_machine
+    from .faults import Fault, inject
+    from .lifecycle import LifecycleMachine
+    from .models import voice_session
+    from .offline import in_memory_spans, join, leave, offline_job, offline_room, run_job_shutdown
+    from .strategies import events, scenarios, start_events
+except ModuleNotFoundError as missing:  # say what to install, not only what is missing
+    if missing.name not in KIT_NEEDS:
+        raise
+    raise ModuleNotFoundError(
+        f"session_fsm.testing needs {missing.name}, from the testing extra: "
+        "pip install 'livekit-session-fsm[testing]'",
+        name=missing.name,
+    ) from missing
 
 __all__ = [
     "Fault",

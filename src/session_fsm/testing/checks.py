@@ -11,28 +11,19 @@ from opentelemetry.sdk.trace import ReadableSpan
 
 from ..adapters import agents
 from ..adapters.recorder import OGG_MAGIC
-from ..adapters.telemetry import NAME, ROLE
+from ..offline.spans import span_violations
 from ..runtime.coordinator import SessionCoordinator
 
+__all__ = [
+    "at_rest_violations",
+    "library_tasks",
+    "open_files",
+    "real_violations",
+    "recording_violations",
+    "span_violations",
+]
+
 _PACKAGE = str(Path(__file__).resolve().parents[1])
-
-
-def span_violations(spans: list[ReadableSpan]) -> list[str]:
-    """Each managed session's span ends once (the SDK exports a span once per `end()`) and no
-    session span is parented to another session's span."""
-    sessions = [s for s in spans if s.name == "agent_session" and (s.attributes or {}).get(ROLE)]
-    broken = []
-    ids = {s.context.span_id for s in sessions if s.context is not None}
-    seen: set[int] = set()
-    for span in sessions:
-        assert span.context is not None
-        name = (span.attributes or {}).get(NAME)
-        if span.context.span_id in seen:
-            broken.append(f"span of {name} ended twice")
-        seen.add(span.context.span_id)
-        if span.parent is not None and span.parent.span_id in ids:
-            broken.append(f"span of {name} nests under another session's span")
-    return broken
 
 
 def recording_violations(coord: SessionCoordinator) -> list[str]:

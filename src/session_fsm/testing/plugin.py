@@ -1,4 +1,5 @@
-"""pytest plugin (registered through the `pytest11` entry point): real livekit objects, offline.
+"""pytest plugin: real livekit objects, offline. Registered by `session_fsm.pytest_plugin` (the
+`pytest11` entry point) when the testing extra is installed.
 
 Fixtures: `offline_room` (an unconnected `rtc.Room`), `offline_job` (a real `JobContext` for it,
 made current), `coordinator` (the job's `SessionCoordinator`, its sessions closed after the
