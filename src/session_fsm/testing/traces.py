@@ -189,7 +189,15 @@ def write(out: Path, *, every: int, sampled: int, walks_: int, length: int) -> d
             (f"paths-{every}{suffix}", list(traces(every, record_default=record_default))),
             (
                 f"walks-{sampled}{suffix}",
-                list(walks(sampled, count=walks_, length=length, record_default=record_default)),
+                list(
+                    walks(
+                        sampled,
+                        count=walks_,
+                        length=length,
+                        seed=int(record_default),
+                        record_default=record_default,
+                    )
+                ),
             ),
         ):
             counts[name] = {"paths": len(found), "steps": sum(len(t["steps"]) for t in found)}

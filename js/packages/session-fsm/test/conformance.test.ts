@@ -2,7 +2,7 @@
  * Conformance across runtimes: the Python explorer's paths (every path for 2 sessions, seeded
  * random walks for 3), written as traces by the Python package at test time and replayed here
  * through the TypeScript core. At every step the states, the ownership, the effects and the error
- * codes must be identical (and a refusal's message too); a disagreement prints the shortest trace.
+ * codes and messages must be identical; a disagreement prints the shortest trace.
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -29,14 +29,6 @@ interface Trace {
 const dir = mkdtempSync(join(tmpdir(), "session-fsm-traces-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-const REFUSAL_CODES = new Set([
-  "primary_conflict",
-  "recording_requires_primary",
-  "host_requires_primary",
-  "exporter_requires_primary",
-  "exporter_requires_recording",
-]);
-
 /** The first step where the TypeScript core disagrees, or null. */
 function replay(trace: Trace): { at: number; why: string } | null {
   const scope = new Scope({ recordDefault: trace.record_default });
@@ -53,7 +45,7 @@ function replay(trace: Trace): { at: number; why: string } | null {
       if (step.error !== undefined) {
         assert.ok(got.error, "Python refused, TypeScript accepted");
         assert.equal(got.error.code, step.error.code, "error code");
-        if (REFUSAL_CODES.has(step.error.code)) assert.equal(got.error.message, step.error.message, "message");
+        assert.equal(got.error.message, step.error.message, "error message");
       } else {
         assert.ok(got.effects, `Python accepted, TypeScript refused: ${JSON.stringify(got.error)}`);
         assert.deepStrictEqual(got.effects, step.effects, "effects");
