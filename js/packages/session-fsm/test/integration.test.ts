@@ -261,4 +261,20 @@ describe("the runtime around the core, on real objects", () => {
     assert.equal(chatHandler(room), undefined);
     assert.equal(coord.ownership, "vacant");
   });
+
+  test("drain lets the primary finish, then a close releases everything it held", async () => {
+    const room = offlineRoom();
+    const ctx = offlineJob(room);
+    const coord = SessionCoordinator.forJob(ctx);
+    const a = session();
+    await inJob(ctx, async () => {
+      await coord.start(a, agent());
+      assert.equal(await coord.drain(a), "draining");
+      assert.equal(await coord.close(a), "closed");
+    });
+    assert.equal(jobPrimary(ctx), undefined);
+    assert.equal(hostHandler(room), undefined);
+    assert.equal(chatHandler(room), undefined);
+    assert.equal(coord.ownership, "vacant");
+  });
 });
