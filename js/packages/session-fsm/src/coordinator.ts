@@ -64,6 +64,8 @@ interface Managed {
   markClosed: () => void;
   /** True while the coordinator itself winds the session down. */
   windingDown: boolean;
+  /** Closes the session in the core when agents-js closes it by itself. */
+  readonly onClose: () => void;
 }
 
 function deferred(): { promise: Promise<void>; resolve: () => void } {
@@ -240,9 +242,10 @@ export class SessionCoordinator {
 
   /** Drop a closed session from the scope; the coordinator keeps no reference to it. */
   forget(session: AgentSession): void {
-    const key = this.#key(session);
-    this.scope.forget(key);
-    this.#managed.delete(key);
+    const m = this.#get(session);
+    this.scope.forget(m.key);
+    session.off(AgentSessionEventTypes.Close, m.onClose);
+    this.#managed.delete(m.key);
     this.#keys.delete(session);
   }
 
@@ -282,7 +285,10 @@ export class SessionCoordinator {
       const undo = this.#feed({ name: "start_failed", session: m.key, completed });
       await this.#runAll(m, undo);
       if (this.scope.state(m.key) === "starting") this.#feed({ name: "closed", session: m.key });
-      if (AT_REST.includes(this.scope.state(m.key))) m.markClosed();
+      if (AT_REST.includes(this.scope.state(m.key))) {
+        RoomTopics.of(this.room).releaseChat(m.key);
+        m.markClosed();
+      }
       if (error instanceof SessionLifecycleError) throw error;
       throw new StartFailedError(
         `starting session '${m.key}' failed (${String(error)}); what it had taken was given back.`,
@@ -421,16 +427,17 @@ export class SessionCoordinator {
       closed: done.promise,
       markClosed: done.resolve,
       windingDown: false,
+      // a session that closes by itself (an error, agents-js's own shutdown) closes in the core too
+      onClose: () => {
+        const state = this.scope.has(key) ? this.scope.state(key) : "closed";
+        if (!m.windingDown && (state === "primary" || state === "secondary" || state === "draining")) {
+          void this.close(session).catch(() => undefined);
+        }
+      },
     };
     this.#managed.set(key, m);
     this.#keys.set(session, key);
-    // a session that closes by itself (an error, agents-js's own shutdown) is closed in the core too
-    session.on(AgentSessionEventTypes.Close, () => {
-      const state = this.scope.has(key) ? this.scope.state(key) : "closed";
-      if (!m.windingDown && (state === "primary" || state === "secondary" || state === "draining")) {
-        void this.close(session).catch(() => undefined);
-      }
-    });
+    session.on(AgentSessionEventTypes.Close, m.onClose);
     return m;
   }
 

@@ -229,6 +229,13 @@ describe("the runtime around the core, on real objects", () => {
     assert.equal(jobPrimary(ctx), undefined, "the claim was undone");
     assert.equal(hostHandler(room), outside, "the outside handler is untouched");
     assert.equal(chatHandler(room), undefined, "the failed session's chat handler is gone");
+    room.unregisterByteStreamHandler("lk.agent.session");
+    const b = session();
+    await inJob(ctx, async () => assert.equal(await coord.start(b, agent()), "primary"));
+    assert.ok(chatHandler(room), "the next session gets lk.chat");
+    coord.forget(a);
+    assert.equal(coord.manages(a), false);
+    await runJobShutdown(ctx);
   });
 
   test("a primary start while the holder closes waits, then is granted the scope", async () => {
