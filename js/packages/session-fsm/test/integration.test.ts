@@ -6,6 +6,8 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
+import { RoomEvent } from "@livekit/rtc-node";
+
 import { SessionCoordinator } from "../src/index.ts";
 import {
   PRIMARY_TAKEN,
@@ -283,5 +285,22 @@ describe("the runtime around the core, on real objects", () => {
     assert.equal(hostHandler(room), undefined);
     assert.equal(chatHandler(room), undefined);
     assert.equal(coord.ownership, "vacant");
+  });
+
+  test("perParticipant listens to the room until closed (offline: no participant joins)", async () => {
+    const room = offlineRoom();
+    const coord = SessionCoordinator.forRoom(room);
+    const before = room.listenerCount(RoomEvent.ParticipantConnected);
+    let made = 0;
+    const fanout = coord.perParticipant(() => {
+      made += 1;
+      return { session: session(), agent: agent() };
+    });
+    assert.equal(room.listenerCount(RoomEvent.ParticipantConnected), before + 1);
+    assert.equal(room.listenerCount(RoomEvent.ParticipantDisconnected) > 0, true);
+    await fanout.close();
+    assert.equal(room.listenerCount(RoomEvent.ParticipantConnected), before);
+    assert.equal(made, 0);
+    assert.equal(fanout.sessions.size, 0);
   });
 });
