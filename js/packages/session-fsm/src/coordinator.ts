@@ -85,6 +85,8 @@ export class SessionCoordinator {
   readonly #managed = new Map<string, Managed>();
   readonly #keys = new WeakMap<AgentSession, string>();
   #names = 0;
+  /** The last session that claimed the designation: what agents-js's end-of-job report covers. */
+  #lastPrimary: AgentSession | null = null;
 
   private constructor(job: JobContext | null, room: Room, options: CoordinatorOptions) {
     for (const [name, value] of Object.entries(options)) {
@@ -97,7 +99,22 @@ export class SessionCoordinator {
     this.claimTimeoutMs = options.claimTimeoutMs ?? 10_000;
     this.closeTimeoutMs = options.closeTimeoutMs ?? 10_000;
     this.scope = new Scope({ recordDefault: job !== null && Boolean(job.job.enableRecording) });
-    job?.addShutdownCallback(() => this.shutdown());
+    if (job !== null) {
+      job.addShutdownCallback(() => this.shutdown());
+      agents.hookSessionEnd(job, () => this.#beforeSessionEnd(), () => this.#afterSessionEnd());
+    }
+  }
+
+  /** Job end, before agents-js's report: close everything, and show it the last primary. */
+  async #beforeSessionEnd(): Promise<void> {
+    await this.shutdown();
+    if (this.job !== null && agents.primaryOf(this.job) === undefined && this.#lastPrimary !== null) {
+      agents.claim(this.job, this.#lastPrimary);
+    }
+  }
+
+  #afterSessionEnd(): void {
+    if (this.job !== null && this.#lastPrimary !== null) agents.release(this.job, this.#lastPrimary);
   }
 
   /** The coordinator of this job (the same one every time), closing its sessions at shutdown. */
@@ -245,6 +262,7 @@ export class SessionCoordinator {
     const m = this.#get(session);
     this.scope.forget(m.key);
     session.off(AgentSessionEventTypes.Close, m.onClose);
+    if (this.#lastPrimary === session) this.#lastPrimary = null;
     this.#managed.delete(m.key);
     this.#keys.delete(session);
   }
@@ -356,6 +374,7 @@ export class SessionCoordinator {
     switch (effect.type) {
       case "ClaimPrimary":
         if (this.job !== null) agents.claim(this.job, m.session);
+        this.#lastPrimary = m.session;
         return;
       case "ReleasePrimary":
         if (this.job !== null) agents.release(this.job, m.session);

@@ -20,6 +20,7 @@ import {
   offlineJob,
   offlineRoom,
   runJobShutdown,
+  runSessionEnd,
   session,
 } from "./offline.ts";
 
@@ -146,6 +147,37 @@ describe("record: false, then record: true, in one job", () => {
       assert.equal(coord.scope.session(coord.name(second)).record, true);
       await coord.close(second);
     });
+    assert.equal(jobPrimary(ctx), undefined);
+  });
+});
+
+describe("the end-of-job report covers the last primary", () => {
+  test("bare agents-js: sessions one after another, the report covers the first", async () => {
+    const room = offlineRoom();
+    const ctx = offlineJob(room);
+    const [first, second] = [session(), session()];
+    await inJob(ctx, async () => {
+      await first.start({ agent: agent(), room, record: false });
+      await first.close();
+      await second.start({ agent: agent(), room, record: false });
+      await second.close();
+    });
+    assert.deepEqual(await runSessionEnd(ctx), [first]);
+  });
+
+  test("with the coordinator: the report covers the last primary, then the designation is free", async () => {
+    const room = offlineRoom();
+    const ctx = offlineJob(room);
+    const coord = SessionCoordinator.forJob(ctx);
+    const [first, second] = [session(), session()];
+    await inJob(ctx, async () => {
+      await coord.start(first, agent());
+      await coord.close(first);
+      await coord.start(second, agent());
+      await coord.close(second);
+    });
+    assert.equal(jobPrimary(ctx), undefined);
+    assert.deepEqual(await runSessionEnd(ctx), [second]);
     assert.equal(jobPrimary(ctx), undefined);
   });
 });

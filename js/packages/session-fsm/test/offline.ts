@@ -37,6 +37,25 @@ export function inJob<T>(ctx: JobContext, fn: () => Promise<T>): Promise<T> {
   return runWithJobContextAsync(ctx, fn);
 }
 
+/**
+ * What the job runner does first at the end of a job (agents-js's `finalizeSession`): close the
+ * session in the designation, then the end-of-job step that reports it. Returns the sessions
+ * that step made a report for.
+ */
+export async function runSessionEnd(ctx: JobContext): Promise<unknown[]> {
+  const reported: unknown[] = [];
+  const job = ctx as unknown as { makeSessionReport(s?: unknown): unknown; _onSessionEnd(): Promise<void> };
+  const makeReport = job.makeSessionReport.bind(job);
+  job.makeSessionReport = (s?: unknown) => {
+    reported.push(s ?? jobPrimary(ctx));
+    return makeReport(s);
+  };
+  const primary = jobPrimary(ctx) as { close(): Promise<void> } | undefined;
+  await primary?.close();
+  await runWithJobContextAsync(ctx, () => job._onSessionEnd());
+  return reported;
+}
+
 /** What the job runner does at the end of a job: run every shutdown callback. */
 export async function runJobShutdown(ctx: JobContext): Promise<void> {
   await Promise.allSettled(ctx.shutdownCallbacks.map((callback) => Promise.resolve().then(() => callback())));

@@ -6,6 +6,8 @@
  *   `record: false`, and nothing clears it. `claim`/`release` set and clear it; a secondary starts
  *   behind `shieldDesignation`, which fills the empty designation for the synchronous part of
  *   `start()` (where agents-js reads it), so the secondary does not take it.
+ * - The end-of-job report: agents-js reports the session in the designation when the job ends;
+ *   `hookSessionEnd` lets the coordinator show it the last primary, closed, as the Python one does.
  * - The session host: every room-bound session builds a `SessionHost` whose start registers
  *   `lk.agent.session`. `deferHost` intercepts the assignment, so livekit's start leaves the host
  *   unstarted; the coordinator starts it (`RegisterHost`) only for the primary. A secondary's
@@ -45,6 +47,27 @@ export function shieldDesignation<T>(ctx: JobContext | null, start: () => Promis
   } finally {
     if (d._primaryAgentSession === SHIELD) d._primaryAgentSession = undefined;
   }
+}
+
+interface SessionEnd {
+  _onSessionEnd(): Promise<void>;
+}
+
+/**
+ * Run `before` and `after` around agents-js's end-of-job step (`JobContext._onSessionEnd`, which
+ * reports the session it finds in the designation).
+ */
+export function hookSessionEnd(ctx: JobContext, before: () => Promise<void>, after: () => void): void {
+  const job = ctx as unknown as SessionEnd;
+  const original = job._onSessionEnd.bind(job);
+  job._onSessionEnd = async () => {
+    await before();
+    try {
+      await original();
+    } finally {
+      after();
+    }
+  };
 }
 
 interface HostLike {
