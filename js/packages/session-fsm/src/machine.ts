@@ -15,7 +15,7 @@
  */
 import type { Effect } from "./effects.ts";
 import { InvalidInput, InvalidTransition } from "./errors.ts";
-import type { Event, ScopeEvent, SessionEvent } from "./events.ts";
+import type { Event, ScopeEvent, SessionEvent, Start } from "./events.ts";
 import { GUARDS } from "./guards.ts";
 import { PLANS } from "./plans.ts";
 import {
@@ -217,6 +217,7 @@ export class Scope implements ScopeView {
     if (!SESSION_EVENTS.has(event.name) || typeof event.session !== "string") {
       throw new InvalidInput(`Scope.handle takes a core event (start, close...), got ${JSON.stringify(event)}`);
     }
+    if (event.name === "start") checkStart(event);
     let s = this.#sessions.get(event.session);
     const isNew = s === undefined;
     if (s === undefined) {
@@ -341,6 +342,24 @@ export class Scope implements ScopeView {
     }
     throw new InvalidTransition(
       `${event.name} while the scope is ${this.ownership} (holder ${this.holder === null ? "None" : `'${this.holder}'`}); the scope only records a foreign holder while vacant.`,
+    );
+  }
+}
+
+const ROLES = new Set<unknown>(TABLE.roles);
+const OPTIONAL_FLAG = new Set<unknown>([true, false, null, undefined]);
+
+/** Bad input gets a clear error and changes nothing (the Python `Start` checks the same). */
+function checkStart(event: Start): void {
+  if (
+    !(event.role === undefined || ROLES.has(event.role)) ||
+    !OPTIONAL_FLAG.has(event.record) ||
+    !OPTIONAL_FLAG.has(event.host) ||
+    !(event.exporter === undefined || typeof event.exporter === "boolean")
+  ) {
+    throw new InvalidInput(
+      `start takes role: ${[...ROLES].join(" | ")}, record and host: boolean or null, exporter: boolean; got ${JSON.stringify(event)}`,
+      { session: event.session },
     );
   }
 }
