@@ -171,40 +171,43 @@ export class SessionCoordinator {
 
   /** Start `session` with `agent`; resolves with the state it lands in. */
   async start(session: AgentSession, agent: Agent, options: StartOptions = {}): Promise<SessionState> {
-    const m = this.#admit(session, options.name);
+    const key = this.#keyFor(session, options.name);
     const role = options.role ?? "auto";
     if (!["auto", "primary", "secondary"].includes(role)) {
-      throw new InvalidInput(`session '${m.key}': role must be auto, primary or secondary, got ${String(role)}`, {
-        session: m.key,
+      throw new InvalidInput(`session '${key}': role must be auto, primary or secondary, got ${String(role)}`, {
+        session: key,
       });
     }
     for (const flag of ["record", "host"] as const) {
       const value = options[flag];
       if (value !== undefined && typeof value !== "boolean") {
-        throw new InvalidInput(`session '${m.key}': ${flag} must be true, false or undefined`, { session: m.key });
+        throw new InvalidInput(`session '${key}': ${flag} must be true, false or undefined`, { session: key });
       }
     }
     if (options.record === true && this.job === null) {
       throw new InvalidInput(
-        `session '${m.key}': record needs a JobContext (agents-js records into the job's session directory); use SessionCoordinator.forJob(ctx).`,
-        { session: m.key },
+        `session '${key}': record needs a JobContext (agents-js records into the job's session directory); use SessionCoordinator.forJob(ctx).`,
+        { session: key },
       );
     }
     this.#syncForeign();
+    // a refused start throws here, before the coordinator has touched the session
     const effects = this.#feed({
       name: "start",
-      session: m.key,
+      session: key,
       role,
       record: options.record ?? null,
       host: options.host ?? null,
       exporter: false,
     });
-    if (effects.length === 0) return this.scope.state(m.key);
+    const m = this.#managed.get(key) ?? this.#admit(session, key);
+    if (effects.length === 0) return this.scope.state(key);
     m.agent = agent;
     m.options = options;
     this.#resetClosed(m);
     return this.#runStart(m, effects, options.claimTimeoutMs ?? this.claimTimeoutMs);
   }
+
 
   /** Let the session finish what it is saying, then close (agents-js's drain closes). */
   async drain(session: AgentSession): Promise<SessionState> {
@@ -429,14 +432,31 @@ export class SessionCoordinator {
 
   // ---------------------------------------------------------------- bookkeeping
 
-  #admit(session: AgentSession, name: string | undefined): Managed {
+  /** The session's key: its own if managed, else `name` or a fresh one (not yet taken). */
+  #keyFor(session: AgentSession, name: string | undefined): string {
     if (session === null || typeof session !== "object" || typeof session.start !== "function") {
       throw new InvalidInput("start takes an @livekit/agents voice.AgentSession");
     }
     const known = this.#keys.get(session);
-    if (known !== undefined) return this.#get(session);
-    const key = name ?? `session-${++this.#names}`;
-    if (this.#managed.has(key)) throw new InvalidInput(`a session named '${key}' is already managed`, { session: key });
+    if (known !== undefined) return known;
+    if (name !== undefined && (typeof name !== "string" || name === "")) {
+      throw new InvalidInput(`a session's name is a non-empty string, got ${String(name)}`);
+    }
+    if (name === undefined) {
+      let fresh: string;
+      do fresh = `session-${++this.#names}`;
+      while (this.#managed.has(fresh) || this.scope.has(fresh));
+      return fresh;
+    }
+    const key = name;
+    if (this.#managed.has(key) || this.scope.has(key)) {
+      throw new InvalidInput(`a session named '${key}' is already managed`, { session: key });
+    }
+    return key;
+  }
+
+  /** Take charge of a session the core has just accepted. */
+  #admit(session: AgentSession, key: string): Managed {
     const done = deferred();
     const m: Managed = {
       key,

@@ -241,7 +241,8 @@ describe("refusals come from the table, state unchanged", () => {
         coord.start(b, agent(), { record: true }),
         (e: Error & { code?: string }) => e.code === "recording_requires_primary",
       );
-      assert.equal(coord.scope.has(coord.name(b)), false);
+      assert.equal(coord.manages(b), false, "a refused session is left as it was");
+      assert.equal(coord.scope.sessions().size, 1);
     });
     await runJobShutdown(ctx);
   });
@@ -334,5 +335,35 @@ describe("the runtime around the core, on real objects", () => {
     assert.equal(room.listenerCount(RoomEvent.ParticipantConnected), before);
     assert.equal(made, 0);
     assert.equal(fanout.sessions.size, 0);
+  });
+
+  test("a promotion while the holder closes waits and is granted; a start that waits too long gives up", async () => {
+    const room = offlineRoom();
+    const ctx = offlineJob(room);
+    const coord = SessionCoordinator.forJob(ctx);
+    const [a, b, c] = [session(), session(), session()];
+    await inJob(ctx, async () => {
+      await coord.start(a, agent(), { name: "a" });
+      await coord.start(b, agent(), { name: "b" });
+      const closing = coord.close(a);
+      const promoting = coord.promote(b);
+      assert.equal(coord.scope.waiter, "b");
+      await assert.rejects(
+        coord.start(c, agent(), { name: "c", role: "primary", claimTimeoutMs: 1 }),
+        (e: Error & { code?: string }) => e.code === "primary_conflict",
+        "one start waits at a time: the next one asking for the primary is refused",
+      );
+      assert.deepEqual(await Promise.all([closing, promoting]), ["closed", "primary"]);
+      const closingB = coord.close(b);
+      await assert.rejects(
+        coord.start(c, agent(), { name: "c", role: "primary", claimTimeoutMs: 1 }),
+        (e: Error & { code?: string }) => e.code === "claim_timeout",
+      );
+      assert.equal(coord.state(c), "closed");
+      await closingB;
+    });
+    assert.equal(coord.ownership, "vacant");
+    assert.equal(jobPrimary(ctx), undefined);
+    assert.equal(hostHandler(room), undefined);
   });
 });
