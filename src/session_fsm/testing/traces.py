@@ -10,7 +10,7 @@
   must leave the state unchanged. Together the traces visit every state and every refusal the
   search met, each by a shortest route;
 - for 3 sessions (`--sampled`), where every path is too many to replay, a deterministic sample:
-  500 seeded random walks (`--walks`) of 40 explorer steps (`--length`), each then driven to the
+  1000 seeded random walks (`--walks`) of 40 explorer steps (`--length`), each then driven to the
   end by closing every session as the runtime would.
 
 Each step of a trace is a core event with what the Python core answered (its effects, or its
@@ -212,7 +212,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("out", type=Path, help="directory for the trace files")
     parser.add_argument("--every", type=int, default=2, help="sessions for every path")
     parser.add_argument("--sampled", type=int, default=3, help="sessions for the random walks")
-    parser.add_argument("--walks", type=int, default=500, help="walks per recording default")
+    parser.add_argument("--walks", type=int, default=1000, help="walks per recording default")
     parser.add_argument("--length", type=int, default=40, help="explorer steps per walk")
     args = parser.parse_args(argv)
     counts = write(
