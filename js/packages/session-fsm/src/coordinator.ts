@@ -4,8 +4,10 @@
  *
  * One coordinator per scope: `SessionCoordinator.forJob(ctx)` (the job's primary designation,
  * closing every session on job shutdown) or `SessionCoordinator.forRoom(room)` (sessions on a Room
- * without a job). Feeding the core is synchronous, so events are atomic; each session's effects run
- * one after another, other sessions' interleave.
+ * without a job). Feeding the core is synchronous, so each event is applied atomically (JavaScript
+ * runs one callback at a time); the effects of one start or close run one after another, other
+ * sessions' interleave with them, and the core orders what must be ordered across sessions (a
+ * start that wants the primary waits for the holder's release).
  */
 import { AgentSessionEventTypes, type JobContext, type voice } from "@livekit/agents";
 import { RoomEvent, type RemoteParticipant, type Room } from "@livekit/rtc-node";
