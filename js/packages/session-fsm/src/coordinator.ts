@@ -13,6 +13,7 @@ import { AgentSessionEventTypes, type JobContext, type voice } from "@livekit/ag
 import { RoomEvent, type RemoteParticipant, type Room } from "@livekit/rtc-node";
 
 import * as agents from "./adapters/agents.ts";
+import { Recordings } from "./adapters/recordings.ts";
 import { RoomTopics } from "./adapters/room.ts";
 import type { Effect } from "./effects.ts";
 import { ClaimTimeout, EffectFailed, InvalidInput, SessionLifecycleError, StartFailedError } from "./errors.ts";
@@ -66,6 +67,8 @@ interface Managed {
   markClosed: () => void;
   /** True while the coordinator itself winds the session down. */
   windingDown: boolean;
+  /** Where the session's current (or last) recording goes. */
+  recordingPath?: string | undefined;
   /** Closes the session in the core when agents-js closes it by itself. */
   readonly onClose: () => void;
 }
@@ -87,6 +90,7 @@ export class SessionCoordinator {
   readonly #managed = new Map<string, Managed>();
   readonly #keys = new WeakMap<AgentSession, string>();
   #names = 0;
+  readonly #recordings: Recordings | null;
   /** The last session that claimed the designation: what agents-js's end-of-job report covers. */
   #lastPrimary: AgentSession | null = null;
 
@@ -101,6 +105,7 @@ export class SessionCoordinator {
     this.claimTimeoutMs = options.claimTimeoutMs ?? 10_000;
     this.closeTimeoutMs = options.closeTimeoutMs ?? 10_000;
     this.scope = new Scope({ recordDefault: job !== null && Boolean(job.job.enableRecording) });
+    this.#recordings = job === null ? null : new Recordings(job);
     if (job !== null) {
       job.addShutdownCallback(() => this.shutdown());
       agents.hookSessionEnd(job, () => this.#beforeSessionEnd(), () => this.#afterSessionEnd());
@@ -167,6 +172,11 @@ export class SessionCoordinator {
 
   manages(session: AgentSession): boolean {
     return this.#keys.has(session);
+  }
+
+  /** The file the session recorded (or is recording) to, if it recorded. */
+  recordingPath(session: AgentSession): string | undefined {
+    return this.#get(session).recordingPath;
   }
 
   // ---------------------------------------------------------------- operations
@@ -383,6 +393,7 @@ export class SessionCoordinator {
         return;
       case "ReleasePrimary":
         if (this.job !== null) agents.release(this.job, m.session);
+        this.#recordings?.restore();
         return;
       case "StartSession":
         return this.#startLivekit(m, effect.role);
@@ -400,16 +411,31 @@ export class SessionCoordinator {
       case "UnregisterHost":
         topics.hostReleased(m.key);
         return;
+      case "StartRecording":
+        // agents-js started its recorder in the session's start: check it writes where it should
+        if (Recordings.outputPath(m.session) !== m.recordingPath) {
+          throw new StartFailedError(
+            `session '${m.key}' should record to ${String(m.recordingPath)} but its recorder writes to ${String(Recordings.outputPath(m.session))} (does it have audio input and output?)`,
+            { session: m.key },
+          );
+        }
+        return;
+      case "StopRecording":
+        // agents-js's close finalised the file
+        if (m.recordingPath !== undefined && !Recordings.isOgg(m.recordingPath)) {
+          throw new EffectFailed(`session '${m.key}''s recording ${m.recordingPath} is not a finished Ogg file`, {
+            session: m.key,
+          });
+        }
+        return;
       case "AttachContext":
       case "DetachContext":
       case "OpenSpan":
       case "AnnotateSpan":
       case "EndSpan":
-      case "StartRecording":
-      case "StopRecording":
       case "ExportRecording":
       case "WaitForClaim":
-        // agents-js owns these: its start opens the span and the recorder, its close ends them
+        // agents-js owns these: its start opens the span (in its own context), its close ends it
         return;
     }
   }
@@ -421,6 +447,7 @@ export class SessionCoordinator {
     const chat = RoomTopics.of(this.room).planChat(m.key, wantsText);
     const inputOptions = wantsText && !chat.granted ? { ...options.inputOptions, textEnabled: false } : options.inputOptions;
     const record = this.scope.session(m.key).record;
+    if (role === "primary" && record && this.#recordings !== null) m.recordingPath = this.#recordings.prepare(m.key);
     const args = {
       agent: m.agent,
       room: this.room,

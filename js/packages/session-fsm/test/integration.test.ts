@@ -4,6 +4,8 @@
  * coordinator, asserting the room's handlers and the job's designation are right.
  */
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, test } from "node:test";
 
 import { RoomEvent } from "@livekit/rtc-node";
@@ -148,6 +150,29 @@ describe("record: false, then record: true, in one job", () => {
       await coord.close(second);
     });
     assert.equal(jobPrimary(ctx), undefined);
+  });
+});
+
+describe("sequential recording primaries", () => {
+  test("with the coordinator: each primary records to a file of its own", async () => {
+    const room = offlineRoom();
+    const ctx = offlineJob(room, { enableRecording: true });
+    const coord = SessionCoordinator.forJob(ctx);
+    const base = ctx.sessionDirectory;
+    const [first, second] = [session(), session()];
+    await inJob(ctx, async () => {
+      assert.equal(await coord.start(first, agent(), { name: "first" }), "primary");
+      await coord.close(first);
+      assert.equal(await coord.start(second, agent(), { name: "second" }), "primary");
+      await coord.close(second);
+    });
+    const paths = [coord.recordingPath(first), coord.recordingPath(second)];
+    assert.deepEqual(paths, [
+      join(base, "recordings", "0001-first", "audio.ogg"),
+      join(base, "recordings", "0002-second", "audio.ogg"),
+    ]);
+    for (const path of paths) assert.equal(readFileSync(path as string).subarray(0, 4).toString("latin1"), "OggS");
+    assert.equal(ctx.sessionDirectory, base, "the job's session directory is put back");
   });
 });
 

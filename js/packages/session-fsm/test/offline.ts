@@ -21,7 +21,7 @@ export function offlineRoom(): Room {
 export function offlineJob(room: Room, { enableRecording = false } = {}): JobContext {
   jobs += 1;
   const info = {
-    job: { id: `offline-job-${jobs}`, room: { name: "offline" }, enableRecording },
+    job: { id: `offline-job-${process.pid}-${jobs}`, room: { name: "offline" }, enableRecording },
     url: "",
     token: "",
     workerId: "offline-worker",
