@@ -9,6 +9,8 @@
  * sessions' interleave with them, and the core orders what must be ordered across sessions (a
  * start that wants the primary waits for the holder's release).
  */
+import { statSync } from "node:fs";
+
 import { AgentSessionEventTypes, type JobContext, type voice } from "@livekit/agents";
 import { RoomEvent, type RemoteParticipant, type Room } from "@livekit/rtc-node";
 
@@ -18,6 +20,7 @@ import { RoomTopics } from "./adapters/room.ts";
 import type { Effect } from "./effects.ts";
 import { ClaimTimeout, EffectFailed, InvalidInput, SessionLifecycleError, StartFailedError } from "./errors.ts";
 import type { Event } from "./events.ts";
+import { isExporter, runExporters, type ExportOutcome, type Exporter } from "./exporters.ts";
 import { Scope } from "./machine.ts";
 import type { OwnershipState, Role, SessionState } from "./table.ts";
 
@@ -39,11 +42,15 @@ export interface StartOptions {
   outputOptions?: RoomOutputOptions;
   /** How long a start waits for the releasing primary (default: the coordinator's). */
   claimTimeoutMs?: number;
+  /** Ship the finished recording somewhere (primary with recording only; see `exporters.ts`). */
+  exporters?: readonly Exporter[];
 }
 
 export interface CoordinatorOptions {
   claimTimeoutMs?: number;
   closeTimeoutMs?: number;
+  /** Each exporter's time limit (default 30 s). */
+  exportTimeoutMs?: number;
 }
 
 const FOREIGN = "an AgentSession started outside the coordinator";
@@ -67,8 +74,13 @@ interface Managed {
   markClosed: () => void;
   /** True while the coordinator itself winds the session down. */
   windingDown: boolean;
-  /** Where the session's current (or last) recording goes. */
+  /** Where the session's current (or last) recording goes, and when it began and ended. */
   recordingPath?: string | undefined;
+  recordingStartedAtMs: number;
+  recordingEndedAtMs: number;
+  recordings: number;
+  /** The exporters' outcomes for the last exported recording. */
+  exports: ExportOutcome[];
   /** Closes the session in the core when agents-js closes it by itself. */
   readonly onClose: () => void;
 }
@@ -87,6 +99,7 @@ export class SessionCoordinator {
   readonly scope: Scope;
   readonly claimTimeoutMs: number;
   readonly closeTimeoutMs: number;
+  readonly exportTimeoutMs: number;
   readonly #managed = new Map<string, Managed>();
   readonly #keys = new WeakMap<AgentSession, string>();
   #names = 0;
@@ -104,6 +117,7 @@ export class SessionCoordinator {
     this.room = room;
     this.claimTimeoutMs = options.claimTimeoutMs ?? 10_000;
     this.closeTimeoutMs = options.closeTimeoutMs ?? 10_000;
+    this.exportTimeoutMs = options.exportTimeoutMs ?? 30_000;
     this.scope = new Scope({ recordDefault: job !== null && Boolean(job.job.enableRecording) });
     this.#recordings = job === null ? null : new Recordings(job);
     if (job !== null) {
@@ -174,6 +188,11 @@ export class SessionCoordinator {
     return this.#keys.has(session);
   }
 
+  /** What each exporter did with the session's last recording. */
+  exports(session: AgentSession): readonly ExportOutcome[] {
+    return this.#get(session).exports;
+  }
+
   /** The file the session recorded (or is recording) to, if it recorded. */
   recordingPath(session: AgentSession): string | undefined {
     return this.#get(session).recordingPath;
@@ -202,6 +221,12 @@ export class SessionCoordinator {
         { session: key },
       );
     }
+    const exporters = options.exporters ?? [];
+    if (!Array.isArray(exporters) || !exporters.every(isExporter)) {
+      throw new InvalidInput(`session '${key}': exporters must be an array of functions or objects with export()`, {
+        session: key,
+      });
+    }
     this.#syncForeign();
     // a refused start throws here, before the coordinator has touched the session
     const effects = this.#feed({
@@ -210,7 +235,7 @@ export class SessionCoordinator {
       role,
       record: options.record ?? null,
       host: options.host ?? null,
-      exporter: false,
+      exporter: exporters.length > 0,
     });
     const m = this.#managed.get(key) ?? this.#admit(session, key);
     if (effects.length === 0) return this.scope.state(key);
@@ -413,6 +438,8 @@ export class SessionCoordinator {
         return;
       case "StartRecording":
         // agents-js started its recorder in the session's start: check it writes where it should
+        m.recordingStartedAtMs = Date.now();
+        m.recordings += 1;
         if (Recordings.outputPath(m.session) !== m.recordingPath) {
           throw new StartFailedError(
             `session '${m.key}' should record to ${String(m.recordingPath)} but its recorder writes to ${String(Recordings.outputPath(m.session))} (does it have audio input and output?)`,
@@ -422,22 +449,40 @@ export class SessionCoordinator {
         return;
       case "StopRecording":
         // agents-js's close finalised the file
+        m.recordingEndedAtMs = Date.now();
         if (m.recordingPath !== undefined && !Recordings.isOgg(m.recordingPath)) {
           throw new EffectFailed(`session '${m.key}''s recording ${m.recordingPath} is not a finished Ogg file`, {
             session: m.key,
           });
         }
         return;
+      case "ExportRecording":
+        return this.#export(m);
       case "AttachContext":
       case "DetachContext":
       case "OpenSpan":
       case "AnnotateSpan":
       case "EndSpan":
-      case "ExportRecording":
       case "WaitForClaim":
         // agents-js owns these: its start opens the span (in its own context), its close ends it
         return;
     }
+  }
+
+  async #export(m: Managed): Promise<void> {
+    const exporters = m.options.exporters ?? [];
+    if (m.recordingPath === undefined || exporters.length === 0) return;
+    const info = {
+      session: m.key,
+      sessionId: `${m.key}#${m.recordings}`,
+      room: this.room.name ?? null,
+      jobId: this.job?.job.id ?? null,
+      path: m.recordingPath,
+      startedAtMs: m.recordingStartedAtMs,
+      endedAtMs: m.recordingEndedAtMs,
+      bytes: statSync(m.recordingPath).size,
+    };
+    m.exports = await runExporters(exporters, info, this.exportTimeoutMs);
   }
 
   async #startLivekit(m: Managed, role: Role): Promise<void> {
@@ -495,6 +540,10 @@ export class SessionCoordinator {
       closed: done.promise,
       markClosed: done.resolve,
       windingDown: false,
+      recordingStartedAtMs: 0,
+      recordingEndedAtMs: 0,
+      recordings: 0,
+      exports: [],
       // a session that closes by itself (an error, agents-js's own shutdown) closes in the core too
       onClose: () => {
         const state = this.scope.has(key) ? this.scope.state(key) : "closed";

@@ -2,3 +2,11 @@
 export * from "./core.ts";
 export { SessionCoordinator, ParticipantFanout, type StartOptions, type CoordinatorOptions } from "./coordinator.ts";
 export { RoomTopics, HOST_TOPIC, CHAT_TOPIC } from "./adapters/room.ts";
+export {
+  runExporters,
+  type Exporter,
+  type ExportFunction,
+  type ExportOutcome,
+  type RecordingExportResult,
+  type RecordingInfo,
+} from "./exporters.ts";

@@ -10,7 +10,7 @@ import { describe, test } from "node:test";
 
 import { RoomEvent } from "@livekit/rtc-node";
 
-import { SessionCoordinator } from "../src/index.ts";
+import { SessionCoordinator, type RecordingExportResult, type RecordingInfo } from "../src/index.ts";
 import {
   PRIMARY_TAKEN,
   TOPIC_TAKEN,
@@ -173,6 +173,52 @@ describe("sequential recording primaries", () => {
     ]);
     for (const path of paths) assert.equal(readFileSync(path as string).subarray(0, 4).toString("latin1"), "OggS");
     assert.equal(ctx.sessionDirectory, base, "the job's session directory is put back");
+  });
+});
+
+describe("recording exporters", () => {
+  test("run after the recording is finished; a failing one keeps the others' results", async () => {
+    const room = offlineRoom();
+    const ctx = offlineJob(room, { enableRecording: true });
+    const coord = SessionCoordinator.forJob(ctx);
+    const seen: RecordingInfo[] = [];
+    const collect = (info: RecordingInfo): RecordingExportResult => {
+      seen.push(info);
+      assert.equal(readFileSync(info.path).subarray(0, 4).toString("latin1"), "OggS", "finished when exported");
+      return { id: "kept" };
+    };
+    const broken = { name: "broken", export: async (): Promise<RecordingExportResult> => Promise.reject(new Error("disk full")) };
+    const a = session();
+    await inJob(ctx, async () => {
+      await coord.start(a, agent(), { name: "a", exporters: [collect, broken] });
+      assert.deepEqual(coord.exports(a), [], "nothing exported while recording");
+      await coord.close(a);
+    });
+    assert.equal(seen.length, 1);
+    assert.equal(seen[0]?.path, coord.recordingPath(a));
+    assert.equal(seen[0]?.sessionId, "a#1");
+    assert.ok((seen[0]?.bytes ?? 0) > 0);
+    assert.deepEqual(
+      coord.exports(a).map((o) => [o.exporter, o.id, o.error]),
+      [
+        ["collect", "kept", null],
+        ["broken", null, "disk full"],
+      ],
+    );
+  });
+
+  test("refused where nothing will be recorded, with the Python codes", async () => {
+    const room = offlineRoom();
+    const ctx = offlineJob(room);
+    const coord = SessionCoordinator.forJob(ctx);
+    const exporters = [(): RecordingExportResult => ({})];
+    const [a, b] = [session(), session()];
+    await inJob(ctx, async () => {
+      await assert.rejects(coord.start(a, agent(), { exporters }), (e: Error & { code?: string }) => e.code === "exporter_requires_recording");
+      await coord.start(a, agent());
+      await assert.rejects(coord.start(b, agent(), { exporters }), (e: Error & { code?: string }) => e.code === "exporter_requires_primary");
+    });
+    await runJobShutdown(ctx);
   });
 });
 
