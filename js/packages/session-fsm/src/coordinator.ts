@@ -626,12 +626,19 @@ export class ParticipantFanout {
     const { session, agent, options } = this.#factory(participant);
     this.sessions.set(participant.identity, session);
     const linked = { ...options?.inputOptions, participantIdentity: participant.identity };
+    const identity = participant.identity;
+    const starting = this.#coord.start(session, agent, {
+      ...options,
+      role: "secondary",
+      name: options?.name ?? `participant:${identity}`,
+      inputOptions: linked,
+    });
+    // a start that failed (or was refused) leaves no session behind: a rejoin starts a fresh one
     this.#track(
-      this.#coord.start(session, agent, {
-        ...options,
-        role: "secondary",
-        name: options?.name ?? `participant:${participant.identity}`,
-        inputOptions: linked,
+      starting.catch((error: unknown) => {
+        if (this.sessions.get(identity) === session) this.sessions.delete(identity);
+        if (this.#coord.manages(session)) this.#coord.forget(session);
+        throw error;
       }),
     );
   };
