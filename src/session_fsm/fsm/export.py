@@ -38,6 +38,7 @@ from .table import (
     Row,
     Table,
     flag_names,
+    refuse_primary_conflict,
 )
 
 #: Bumped when the document's shape changes, so a runtime can refuse a document it cannot read.
@@ -133,19 +134,18 @@ def _render(refusal: Refusal, scope: _ScopeStub, event: Start | Promote) -> tupl
     return error.code, error.message
 
 
-def _holder_templates() -> dict[str, str]:
+def _held_by(scope: _ScopeStub) -> str:
     """The text naming the holder, read off `refuse_primary_conflict`'s message."""
-    from .table import refuse_primary_conflict
+    _, text = _render(refuse_primary_conflict, scope, Start("@session@", Role.PRIMARY))
+    return text.split("held by ", 1)[1].rsplit(". Close", 1)[0]
 
-    def held_by(scope: _ScopeStub) -> str:
-        _, text = _render(refuse_primary_conflict, scope, Start("@session@", Role.PRIMARY))
-        return text.split("held by ", 1)[1].rsplit(". Close", 1)[0]
 
-    managed = held_by(_ScopeStub())
-    waiting = held_by(_ScopeStub(waiter="@waiter@"))
+def _holder_templates() -> dict[str, str]:
+    managed = _held_by(_ScopeStub())
+    waiting = _held_by(_ScopeStub(waiter="@waiter@"))
     return {
         "managed": _placeholders(managed),
-        "foreign": _placeholders(held_by(_ScopeStub(foreign=True))),
+        "foreign": _placeholders(_held_by(_ScopeStub(foreign=True))),
         "waiter": _placeholders(waiting[len(managed) :]),
     }
 
@@ -162,7 +162,7 @@ def _refusal_templates(table: Table) -> dict[str, dict[str, dict[str, str]]]:
     Variants: `asked` (the start asked for role=secondary) or `held` (it resolved to secondary
     because the scope is taken), crossed with what it asked for (`record`, `host`, `exporter`);
     `start` or `promote` for a primary conflict."""
-    held = "session '@who@' (@ownership@)"
+    held = _held_by(_ScopeStub())
     events: dict[str, Start | Promote] = {
         "asked.record": Start("@session@", Role.SECONDARY, record=True),
         "asked.host": Start("@session@", Role.SECONDARY, host=True),
