@@ -77,12 +77,6 @@ _ERRORS: tuple[type[errors.SessionLifecycleError], ...] = (
 )
 
 
-def _doc(obj: object) -> str:
-    """The first paragraph of a docstring, on one line."""
-    text = (getattr(obj, "__doc__", None) or "").strip().split("\n\n")[0]
-    return " ".join(text.split())
-
-
 def _name(fn: Callable[..., object] | None) -> str | None:
     return None if fn is None else fn.__name__
 
@@ -232,11 +226,9 @@ def table_document(table: Table = TABLE) -> dict[str, Any]:
         "plans": plans,
         "refusals": refusals,
         "rows": [_row(row) for row in rows],
-        "effects": [
-            {"name": cls.__name__, "fields": _fields(cls), "doc": _doc(cls)} for cls in _EFFECTS
-        ],
+        "effects": [{"name": cls.__name__, "fields": _fields(cls)} for cls in _EFFECTS],
         "compensation": {a.__name__: b.__name__ for a, b in fx.COMPENSATION.items()},
-        "errors": [{"code": cls.code, "class": cls.__name__, "doc": _doc(cls)} for cls in _ERRORS],
+        "errors": [{"code": cls.code, "class": cls.__name__} for cls in _ERRORS],
         "messages": {
             "holder": _holder_templates(),
             "refusals": _refusal_templates(table),

@@ -55,9 +55,9 @@ export interface TableDocument {
   readonly plans: readonly string[];
   readonly refusals: readonly string[];
   readonly rows: readonly TableRow[];
-  readonly effects: readonly { name: string; fields: readonly string[]; doc: string }[];
+  readonly effects: readonly { name: string; fields: readonly string[] }[];
   readonly compensation: Readonly<Record<string, string>>;
-  readonly errors: readonly { code: string; class: string; doc: string }[];
+  readonly errors: readonly { code: string; class: string }[];
   readonly messages: {
     readonly holder: { managed: string; foreign: string; waiter: string };
     readonly refusals: Readonly<Record<string, Readonly<Record<string, MessageTemplate>>>>;
