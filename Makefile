@@ -5,6 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
 .PHONY: install lint test demo docs docs-check check bench where stress clean wheel-check
+.PHONY: matrix matrix-edges matrix-latest
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ needed, found " + sys.version.split()[0]'
@@ -16,8 +17,8 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 lint: install
-	$(VENV)/bin/ruff check src tests bench
-	$(VENV)/bin/ruff format --check src tests bench
+	$(VENV)/bin/ruff check src tests bench noxfile.py
+	$(VENV)/bin/ruff format --check src tests bench noxfile.py
 	$(VENV)/bin/mypy --strict
 
 docs: install
@@ -72,3 +73,13 @@ wheel-check: install
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
+
+# livekit-agents versions (noxfile.py): each in a virtualenv of its own under .nox/
+matrix: install
+	$(VENV)/bin/nox -s matrix table
+
+matrix-edges: install
+	$(VENV)/bin/nox -s "matrix(agents='1.5.17')" "matrix(agents='1.8.9')" table
+
+matrix-latest: install
+	$(VENV)/bin/nox -s latest

@@ -6,9 +6,24 @@ import asyncio
 import hashlib
 from collections.abc import AsyncIterator
 
+import pytest
 import pytest_asyncio
 from aiohttp import web
 from livekit.agents import Agent, AgentSession
+
+from session_fsm.adapters.capabilities import CAPABILITIES
+from session_fsm.testing.audio import ToneInput
+
+short_recordings = pytest.mark.skipif(
+    not CAPABILITIES.recorder_keeps_short_sessions,
+    reason="this livekit-agents writes no file for a recording shorter than 2.5 s",
+)
+
+#: livekit-agents 1.5 has no `session_host=`: without a job only one session can run on a Room
+#: (the peer check shows the refusal).
+host_opt_out = pytest.mark.skipif(
+    not CAPABILITIES.host_opt_out, reason="this livekit-agents has no session_host="
+)
 
 
 def agent(name: str = "agent") -> Agent:
@@ -18,6 +33,28 @@ def agent(name: str = "agent") -> Agent:
 def new_session() -> AgentSession[None]:
     """A real AgentSession with no models: enough for lifecycle, RoomIO and recording."""
     return AgentSession()
+
+
+#: livekit-agents before 1.7 writes a recording every 2.5 s and drops the rest at close, so a
+#: short test session leaves no file (the library then reports no recording). Tests that record
+#: a tone make the session last long enough there (`toned`, `session_lasts`); the others skip.
+RECORDING_SECONDS = 0.3 if CAPABILITIES.recorder_keeps_short_sessions else 3.0
+
+
+def toned(frequency: float = 440.0) -> tuple[AgentSession[None], ToneInput]:
+    """A session whose audio input is a tone long enough to reach the disk on this livekit."""
+    session, tone = new_session(), ToneInput(seconds=RECORDING_SECONDS, frequency=frequency)
+    session.input.audio = tone
+    return session, tone
+
+
+async def session_lasts(tone: ToneInput) -> None:
+    """Until the whole tone is recorded: the session takes the tone as fast as it reads it, but
+    livekit's interval recorder (before 1.7) writes on its own 2.5 s clock, so there the session
+    must also last that long in wall time."""
+    await tone.done.wait()
+    if not CAPABILITIES.recorder_keeps_short_sessions:
+        await asyncio.sleep(RECORDING_SECONDS)
 
 
 class ObjectStore:

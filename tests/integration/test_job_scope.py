@@ -17,7 +17,7 @@ from session_fsm.testing.cancel import cancel_at
 from session_fsm.testing.faults import Fault, inject
 from session_fsm.testing.offline import run_job_shutdown
 
-from .conftest import agent, new_session
+from .conftest import agent, new_session, session_lasts, toned
 
 
 def handlers(room: rtc.Room) -> tuple[list[str], list[str]]:
@@ -57,7 +57,7 @@ async def test_five_secondaries_beside_one_primary_share_one_host_handler(
 async def test_record_false_then_record_true_back_to_back(
     coordinator: SessionCoordinator, offline_job: JobContext
 ) -> None:
-    first, second = new_session(), new_session()
+    first, (second, tone) = new_session(), toned()
     assert await coordinator.start(first, agent(), record=False) is SessionState.PRIMARY
     await coordinator.drain(first)
     await coordinator.close(first)
@@ -66,6 +66,7 @@ async def test_record_false_then_record_true_back_to_back(
     assert agents.job_primary(offline_job) is second and coordinator.primary is second
     path = coordinator.recording_path(second)
     assert path is not None and path.name == "audio.ogg"
+    await session_lasts(tone)
     await coordinator.close(second)
     assert path.read_bytes()[:4] == b"OggS"
     assert agents.job_primary(offline_job) is None
@@ -76,8 +77,9 @@ async def test_sequential_primaries_record_to_their_own_files(
 ) -> None:
     paths = []
     for _ in range(3):
-        s = new_session()
+        s, tone = toned()
         await coordinator.start(s, agent(), record=True)
+        await session_lasts(tone)
         await coordinator.close(s)
         path = coordinator.recording_path(s)
         assert path is not None

@@ -4,6 +4,7 @@ the filter (importing the library changes no logging of livekit's)."""
 
 from __future__ import annotations
 
+import inspect
 import logging
 import subprocess
 import sys
@@ -29,6 +30,14 @@ def _noise(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
     return [r for r in caplog.records if r.getMessage() == logs.MESSAGE]
 
 
+def _host_logs_it() -> bool:
+    """livekit-agents 1.5's session host drops a failed send silently: nothing to filter."""
+    from livekit.agents.voice import remote_session
+
+    return logs.MESSAGE in inspect.getsource(remote_session)
+
+
+@pytest.mark.skipif(not _host_logs_it(), reason="this livekit-agents does not log it offline")
 async def test_a_real_handoff_logs_it_and_the_filter_drops_exactly_that(
     caplog: pytest.LogCaptureFixture,
     monkeypatch: pytest.MonkeyPatch,

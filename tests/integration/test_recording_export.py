@@ -7,7 +7,6 @@ import hashlib
 from pathlib import Path
 
 import pytest
-from livekit.agents import AgentSession
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from session_fsm import (
@@ -19,15 +18,8 @@ from session_fsm import (
     SessionLifecycleError,
 )
 from session_fsm.adapters.exporters import run_exporters
-from session_fsm.testing.audio import ToneInput
 
-from .conftest import ObjectStore, agent, new_session
-
-
-def toned(frequency: float = 440.0) -> tuple[AgentSession[None], ToneInput]:
-    session, tone = new_session(), ToneInput(seconds=0.3, frequency=frequency)
-    session.input.audio = tone
-    return session, tone
+from .conftest import ObjectStore, agent, new_session, session_lasts, toned
 
 
 def agent_spans(spans: InMemorySpanExporter, name: str) -> list[dict[str, object]]:
@@ -47,7 +39,7 @@ async def test_sequential_primaries_each_record_export_once_and_link_their_span(
         session, tone = toned(300.0 + 100 * i)
         exporter = DirectoryExporter(exported)
         await coordinator.start(session, agent(), record=True, exporter=exporter, name=name)
-        await tone.done.wait()
+        await session_lasts(tone)
         await coordinator.close(session)
         [outcome] = coordinator.exports(session)
         assert outcome.error is None and outcome.exporter == "directory"
@@ -105,7 +97,7 @@ async def test_a_hanging_exporter_is_cut_at_its_timeout_and_others_keep_their_re
     await coord.start(
         session, agent(), record=True, exporter=[stalled, DirectoryExporter(tmp_path)], name="v"
     )
-    await tone.done.wait()
+    await session_lasts(tone)
     await asyncio.wait_for(coord.close(session), 5.0)  # bounded by the export timeout
     hung, copied = coord.exports(session)
     assert hung.error == "timed out after 0.2s" and copied.error is None
@@ -136,7 +128,7 @@ async def test_exporter_failures_and_garbage_are_recorded_not_raised(
     await coordinator.start(
         session, agent(), record=True, exporter=[raises, garbage, typed_wrong, with_path], name="v"
     )
-    await tone.done.wait()
+    await session_lasts(tone)
     await coordinator.close(session)
     errors = [o.error for o in coordinator.exports(session)]
     assert errors[0] == "ConnectionError: storage is down"

@@ -9,9 +9,10 @@ from session_fsm import SessionCoordinator, SessionLifecycleError, SessionState
 from session_fsm.adapters import agents
 from session_fsm.adapters.room import HOST_TOPIC, RoomTopics
 
-from .conftest import agent, new_session
+from .conftest import agent, host_opt_out, new_session
 
 
+@host_opt_out
 async def test_a_second_session_on_a_room_runs_as_secondary(offline_room: rtc.Room) -> None:
     coord = SessionCoordinator.for_room(offline_room)
     assert SessionCoordinator.for_room(offline_room) is coord

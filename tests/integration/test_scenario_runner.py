@@ -12,6 +12,8 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from session_fsm import cli
 from session_fsm.scenario import ScenarioError, parse, run
 
+from .conftest import short_recordings
+
 ISSUE_EXAMPLE: dict[str, Any] = {
     "job": True,
     "sessions": {"host": {"role": "auto", "record": True}, "t1": {"role": "secondary"}},
@@ -29,6 +31,7 @@ ISSUE_EXAMPLE: dict[str, Any] = {
 }
 
 
+@short_recordings
 async def test_the_issue_example_runs_against_the_real_objects(
     span_exporter: InMemorySpanExporter,
 ) -> None:

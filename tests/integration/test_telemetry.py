@@ -12,7 +12,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from session_fsm import SessionCoordinator
 from session_fsm.adapters import agents
 
-from .conftest import agent, new_session
+from .conftest import agent, new_session, session_lasts, toned
 
 
 def by_name(spans: InMemorySpanExporter) -> dict[str, list[ReadableSpan]]:
@@ -81,8 +81,9 @@ async def test_the_span_ends_after_the_recording_references(
         seen_open.append(not m.span.finished)  # livekit's close already asked it to end
         return RecordingExportResult(url="https://store.example/a.ogg", id="rec-1")
 
-    session = new_session()
+    session, tone = toned()
     await coordinator.start(session, agent(), record=True, exporter=exporter, name="r")
+    await session_lasts(tone)
     await coordinator.close(session)
     assert seen_open == [True]
     [span] = by_name(span_exporter)["r"]

@@ -9,9 +9,10 @@ from session_fsm import SessionCoordinator, SessionState
 from session_fsm.adapters import agents
 from session_fsm.testing.models import SilentSTT, SilentVAD, voice_session
 
-from .conftest import agent
+from .conftest import agent, short_recordings
 
 
+@short_recordings
 async def test_voice_sessions_hand_off_the_primary_and_their_streams_end(
     coordinator: SessionCoordinator, offline_job: JobContext
 ) -> None:

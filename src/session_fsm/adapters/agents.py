@@ -1,8 +1,10 @@
 """livekit-agents `AgentSession` and `JobContext`, and the ONE place the library touches livekit's
 private attributes.
 
-Tested against livekit-agents 1.8.9 and livekit 1.1.21 (pinned in pyproject.toml). Each private
-attribute below is touched because livekit offers no public way to do what the core asks:
+Tested on every supported livekit-agents minor, 1.5 to 1.8 (`make matrix`); what differs between
+them is found by feature tests in `capabilities.py`, and each function below works on all of them
+or is only reached where `CAPABILITIES` says the feature exists. Each private attribute below is
+touched because livekit offers no public way to do what the core asks:
 
 - `JobContext._primary_agent_session`: claim and *release* the job's primary designation (livekit
   never releases it, so a later primary fails), and read a holder this library does not manage.
@@ -17,27 +19,37 @@ attribute below is touched because livekit offers no public way to do what the c
 - `AgentSession._session_host`: created for a promoted session (livekit gives one only at start),
   and taken out to close it apart when a failed start is undone.
 - `AgentSession._recorder_io`, `_room_io`: finalise the recorder; undo a half-done start.
+- `JobContext._primary_agent_session` again, on 1.5 only, during a start (`withholding_host`): a
+  stand-in holds it so that a secondary gets no session host (1.5 has no `session_host=`).
 - `Room._byte_stream_handlers`, `Room._text_stream_handlers`: read who holds which topic.
 - `Room._remote_participants`, `Room._local_participant`, `Room._room_queue`: the offline test kit
   seats participants in an unconnected Room, as `connect()` would.
+- `JobContext._connected`, `job._JobContextVar`: before 1.6 (no `livekit.agents.testing`), the
+  offline test kit builds livekit's fake job itself, as `fake_job_context` does.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import inspect
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from livekit import rtc
 from livekit.agents import AgentSession, JobContext
 from livekit.agents.voice.events import CloseEvent
 from livekit.agents.voice.recorder_io import RecorderIO
-from livekit.agents.voice.remote_session import RoomSessionTransport, SessionHost
 from opentelemetry import context as otel_context
 from opentelemetry.trace import Span
+
+from ..fsm.errors import UnsupportedByLivekit
+from .capabilities import CAPABILITIES
+
+if TYPE_CHECKING:  # livekit-agents 1.5+ only: imported where used, behind CAPABILITIES
+    from livekit.agents.voice.remote_session import SessionHost
 
 # --------------------------------------------------------------------------- our own attributes
 # The library's per-object state (a job's or room's coordinator, a room's topic registry, the
@@ -90,6 +102,58 @@ def unseat_participant(room: rtc.Room, identity: str) -> rtc.RemoteParticipant |
 
 def job_primary(job: JobContext) -> AgentSession[Any] | None:
     return job._primary_agent_session
+
+
+@contextlib.contextmanager
+def offline_job_context(room: rtc.Room, job_id: str) -> Iterator[JobContext]:
+    """A real `fake_job` JobContext for an unconnected Room, made current. livekit's own
+    `fake_job_context` where it exists; before it (1.6), the same object built from its parts."""
+    if CAPABILITIES.fake_job_context:
+        from livekit.agents.testing import fake_job_context
+
+        with fake_job_context(room=room, job_id=job_id) as job:
+            yield job
+        return
+    from livekit.agents import job as job_module
+    from livekit.protocol import agent as agent_proto
+    from livekit.protocol import models
+
+    info = job_module.RunningJobInfo(
+        accept_arguments=job_module.JobAcceptArguments(identity="fake-agent", name="", metadata=""),
+        job=agent_proto.Job(
+            id=job_id,
+            room=models.Room(name=room.name or "fake-room", sid="RM_offline"),
+            type=agent_proto.JobType.JT_ROOM,
+        ),
+        url="",
+        token="",
+        worker_id="fake",
+        fake_job=True,
+    )
+    proc = job_module.JobProcess(
+        executor_type=job_module.JobExecutorType.THREAD, user_arguments=None, http_proxy=None
+    )
+    job = JobContext(
+        proc=proc,
+        info=info,
+        room=room,
+        on_connect=lambda: None,
+        on_shutdown=lambda _reason: None,
+        inference_executor=_NoInference(),
+    )
+    job._connected = True  # the Room is the caller's: `connect()`, called by start(), is a no-op
+    token = job_module._JobContextVar.set(job)
+    try:
+        yield job
+    finally:
+        job_module._JobContextVar.reset(token)
+
+
+class _NoInference:
+    """A job without a worker has no inference process."""
+
+    async def do_inference(self, method: str, data: bytes) -> bytes | None:
+        raise NotImplementedError("no inference executor in an offline job")
 
 
 def set_job_primary(job: JobContext, session: AgentSession[Any] | None) -> None:
@@ -184,11 +248,46 @@ def take_host(session: AgentSession[Any]) -> SessionHost | None:
 
 async def start_host(session: AgentSession[Any], room: rtc.Room) -> SessionHost:
     """Give a running (promoted) session the host livekit gives a primary at start."""
+    from livekit.agents.voice.remote_session import RoomSessionTransport, SessionHost
+
     host = SessionHost(RoomSessionTransport(room))
     host.register_session(session)
     await host.start()
     session._session_host = host
     return host
+
+
+#: What livekit is shown as the job's primary while a session that must not host starts (1.5).
+_STAND_IN = object()
+
+
+@contextlib.contextmanager
+def withholding_host(job: JobContext | None, key: str, *, host: bool) -> Iterator[None]:
+    """Keep livekit from giving a session that must not host a session host during its start.
+
+    From 1.6 `start(session_host=False)` says so (`CAPABILITIES.start_kwargs`): nothing to do.
+    livekit 1.5 hosts every session it sees as the job's primary, which is any session started
+    while the designation is free: a stand-in holds the designation during the start. Without
+    a job every session is livekit's primary, and nothing keeps one from hosting: refused."""
+    if host or CAPABILITIES.host_opt_out:
+        yield
+        return
+    if job is None:
+        raise UnsupportedByLivekit(
+            f"session {key!r} must not host 'lk.agent.session' (another session hosts it, or "
+            "host=False), but without a job livekit-agents 1.5 gives every session a host and "
+            "has no session_host= to decline. Start it under a JobContext, or use "
+            "livekit-agents 1.6 or later.",
+            session=key,
+        )
+    stand_in = job._primary_agent_session is None
+    if stand_in:
+        job._primary_agent_session = _STAND_IN  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        if stand_in and job._primary_agent_session is _STAND_IN:
+            job._primary_agent_session = None
 
 
 def detach_trace_token(session: AgentSession[Any], ctx: contextvars.Context) -> bool:

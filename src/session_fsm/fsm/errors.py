@@ -84,6 +84,14 @@ class InvalidInput(SessionLifecycleError):
     code = "invalid_input"
 
 
+class UnsupportedByLivekit(SessionLifecycleError):
+    """The installed livekit-agents lacks what the start asked for (a session host, session
+    recording): nothing was changed; upgrade livekit-agents or leave the option out. Which
+    version has what: docs/compatibility.md."""
+
+    code = "unsupported_by_livekit"
+
+
 ERROR_CODES: tuple[str, ...] = tuple(
     cls.code
     for cls in (
@@ -97,5 +105,6 @@ ERROR_CODES: tuple[str, ...] = tuple(
         StartFailedError,
         EffectFailed,
         InvalidInput,
+        UnsupportedByLivekit,
     )
 )

@@ -12,7 +12,6 @@ from typing import Any
 
 from livekit import rtc
 from livekit.agents import JobContext
-from livekit.agents.testing import fake_job_context
 from livekit.rtc._proto import handle_pb2, participant_pb2
 
 from ..adapters import agents
@@ -39,7 +38,7 @@ def offline_job(
     enable_recording: bool = False,
 ) -> Iterator[JobContext]:
     """A real `JobContext` for an unconnected Room, made current like a worker makes it."""
-    with fake_job_context(room=room if room is not None else offline_room(), job_id=job_id) as job:
+    with agents.offline_job_context(room if room is not None else offline_room(), job_id) as job:
         job.job.enable_recording = enable_recording
         yield job
 

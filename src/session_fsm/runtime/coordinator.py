@@ -26,6 +26,7 @@ from livekit.agents.voice.room_io import RoomOptions
 from opentelemetry.trace import Span
 
 from ..adapters import agents, telemetry
+from ..adapters.capabilities import CAPABILITIES
 from ..adapters.exporters import ExporterLike, ExportOutcome, check_exporter
 from ..fsm import effects as fx
 from ..fsm.errors import (
@@ -243,6 +244,7 @@ class SessionCoordinator:
             )
         if host and self.room is None:
             raise InvalidInput(f"session {key!r}: host=True needs a room", session=key)
+        CAPABILITIES.refuse_unsupported(key, host=host)
         self._sync_foreign()
         event = Start(
             key,

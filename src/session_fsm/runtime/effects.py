@@ -7,14 +7,14 @@ from __future__ import annotations
 import inspect
 import typing
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from livekit import rtc
 from livekit.agents import JobContext
-from livekit.agents.voice.remote_session import SessionHost
 from opentelemetry.trace import Span
 
 from ..adapters import agents, telemetry
+from ..adapters.capabilities import CAPABILITIES
 from ..adapters.exporters import RecordingInfo, run_exporters
 from ..adapters.recorder import Recordings
 from ..adapters.room import RoomTopics
@@ -23,6 +23,9 @@ from ..fsm.errors import StartFailedError
 from ..fsm.states import Role, SessionState
 from .aio import in_context, uncancellable
 from .managed import Managed
+
+if TYPE_CHECKING:  # livekit-agents 1.5+ only (adapters/capabilities.py)
+    from livekit.agents.voice.remote_session import SessionHost
 
 #: The adapter method of each effect, by name.
 ADAPTERS: dict[type[fx.Effect], str] = {
@@ -118,7 +121,7 @@ class EffectRunner:
         if effect.record and self.recordings is not None:
             self.recordings.prepare(m.key)
         before = agents.job_primary(self.job) if self.job is not None else None
-        kwargs: dict[str, Any] = {"record": effect.record, "session_host": effect.host}
+        kwargs: dict[str, Any] = CAPABILITIES.start_kwargs(record=effect.record, host=effect.host)
         if m.room is not None:
             kwargs["room"] = m.room
         if options is not None:  # None: livekit's defaults, as without us
@@ -126,7 +129,8 @@ class EffectRunner:
         assert m.agent is not None
         assert m.context is not None
         try:
-            await in_context(m.session.start(m.agent, **kwargs), m.context)
+            with agents.withholding_host(self.job, m.key, host=effect.host):
+                await in_context(m.session.start(m.agent, **kwargs), m.context)
         except BaseException:
             await uncancellable(self._undo_start(m, effect, before))
             raise

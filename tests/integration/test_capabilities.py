@@ -1,0 +1,83 @@
+"""What the installed livekit-agents can do, and what a start is refused when it cannot."""
+
+from __future__ import annotations
+
+import attrs
+import pytest
+from livekit import rtc
+from livekit.agents import JobContext
+
+from session_fsm import SessionCoordinator, SessionLifecycleError, SessionState
+from session_fsm.adapters import agents
+from session_fsm.adapters.capabilities import ABSENT, CAPABILITIES, REQUIRED, Capabilities
+from session_fsm.adapters.room import HOST_TOPIC, RoomTopics
+from session_fsm.runtime import coordinator as coordinator_module
+from session_fsm.runtime import effects as effects_module
+
+from .conftest import agent, new_session
+
+
+def test_the_installed_livekit_has_what_the_library_needs() -> None:
+    assert Capabilities.detect() == CAPABILITIES
+    assert [name for name in REQUIRED if not getattr(CAPABILITIES, name)] == []
+
+
+@pytest.mark.parametrize("missing", REQUIRED)
+async def test_a_livekit_without_a_required_feature_refuses_every_start(
+    missing: str, monkeypatch: pytest.MonkeyPatch, offline_room: rtc.Room
+) -> None:
+    older = attrs.evolve(CAPABILITIES, **{missing: False})
+    monkeypatch.setattr(coordinator_module, "CAPABILITIES", older)
+    coord = SessionCoordinator.for_room(offline_room)
+    with pytest.raises(SessionLifecycleError) as caught:
+        await coord.start(new_session(), agent(), name="s")
+    assert caught.value.code == "unsupported_by_livekit" and missing in caught.value.message
+    assert coord.sessions() == {} and agents.byte_stream_topics(offline_room) == []
+
+
+async def test_host_false_needs_session_host_opt_out(
+    monkeypatch: pytest.MonkeyPatch, offline_room: rtc.Room
+) -> None:
+    older = attrs.evolve(CAPABILITIES, host_opt_out=False)  # livekit-agents 1.5
+    monkeypatch.setattr(coordinator_module, "CAPABILITIES", older)
+    coord = SessionCoordinator.for_room(offline_room)
+    with pytest.raises(SessionLifecycleError) as caught:
+        await coord.start(new_session(), agent(), host=False, name="s")
+    assert caught.value.code == "unsupported_by_livekit" and "session_host" in caught.value.message
+    assert coord.sessions() == {}
+
+
+def test_start_keywords_follow_the_installed_version() -> None:
+    assert attrs.evolve(CAPABILITIES, host_opt_out=True).start_kwargs(record=True, host=False) == {
+        "record": True,
+        "session_host": False,
+    }
+    assert attrs.evolve(CAPABILITIES, host_opt_out=False).start_kwargs(record=True, host=True) == {
+        "record": True
+    }
+
+
+def test_every_capability_says_what_its_absence_means() -> None:
+    assert set(ABSENT) == set(attrs.fields_dict(Capabilities))
+
+
+async def test_without_host_opt_out_a_secondary_is_kept_from_hosting_by_a_stand_in(
+    monkeypatch: pytest.MonkeyPatch, offline_room: rtc.Room, offline_job: JobContext
+) -> None:
+    """livekit-agents 1.5's way, on the installed livekit: no `session_host=` is passed, and
+    livekit would host every session started while the designation is free."""
+    older = attrs.evolve(CAPABILITIES, host_opt_out=False)
+    for module in (agents, effects_module):
+        monkeypatch.setattr(module, "CAPABILITIES", older)
+    coord = SessionCoordinator.for_job(offline_job)
+    lone, primary, other = new_session(), new_session(), new_session()
+    assert await coord.start(lone, agent(), role="secondary", name="lone") is SessionState.SECONDARY
+    assert agents.job_primary(offline_job) is None  # the stand-in is gone again
+    assert HOST_TOPIC not in agents.byte_stream_topics(offline_room)
+    assert await coord.start(primary, agent(), name="p") is SessionState.PRIMARY
+    assert await coord.start(other, agent(), name="o") is SessionState.SECONDARY
+    assert agents.byte_stream_topics(offline_room).count(HOST_TOPIC) == 1
+    assert RoomTopics.of(offline_room).owner(HOST_TOPIC) == "p"
+    assert agents.job_primary(offline_job) is primary and coord.violations() == []
+    await coord.aclose()
+    assert agents.byte_stream_topics(offline_room) == []
