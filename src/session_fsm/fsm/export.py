@@ -16,6 +16,7 @@ holder's text), so a reworded message reaches the document without being written
 from __future__ import annotations
 
 import json
+import typing
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -44,37 +45,14 @@ from .table import (
 #: Bumped when the document's shape changes, so a runtime can refuse a document it cannot read.
 FORMAT = 1
 
-_EFFECTS: tuple[type[fx.Effect], ...] = (
-    fx.ClaimPrimary,
-    fx.ReleasePrimary,
-    fx.AttachContext,
-    fx.DetachContext,
-    fx.StartSession,
-    fx.DrainSession,
-    fx.CloseSession,
-    fx.OpenSpan,
-    fx.AnnotateSpan,
-    fx.EndSpan,
-    fx.StartRecording,
-    fx.StopRecording,
-    fx.ExportRecording,
-    fx.RegisterHost,
-    fx.UnregisterHost,
-    fx.WaitForClaim,
-)
+#: Every effect class, in the order `effects.Effect` lists them.
+_EFFECTS: tuple[type[fx.Effect], ...] = typing.get_args(fx.Effect)
 
-_ERRORS: tuple[type[errors.SessionLifecycleError], ...] = (
-    errors.PrimaryConflict,
-    errors.RecordingRequiresPrimary,
-    errors.HostRequiresPrimary,
-    errors.ExporterRequiresPrimary,
-    errors.ExporterRequiresRecording,
-    errors.InvalidTransition,
-    errors.ClaimTimeout,
-    errors.StartFailedError,
-    errors.EffectFailed,
-    errors.InvalidInput,
-)
+
+def _error_classes() -> list[type[errors.SessionLifecycleError]]:
+    """Every error class, in the order `errors.ERROR_CODES` lists their codes."""
+    by_code = {cls.code: cls for cls in errors.SessionLifecycleError.__subclasses__()}
+    return [by_code[code] for code in errors.ERROR_CODES]
 
 
 def _name(fn: Callable[..., object] | None) -> str | None:
@@ -228,7 +206,7 @@ def table_document(table: Table = TABLE) -> dict[str, Any]:
         "rows": [_row(row) for row in rows],
         "effects": [{"name": cls.__name__, "fields": _fields(cls)} for cls in _EFFECTS],
         "compensation": {a.__name__: b.__name__ for a, b in fx.COMPENSATION.items()},
-        "errors": [{"code": cls.code, "class": cls.__name__} for cls in _ERRORS],
+        "errors": [{"code": cls.code, "class": cls.__name__} for cls in _error_classes()],
         "messages": {
             "holder": _holder_templates(),
             "refusals": _refusal_templates(table),

@@ -61,6 +61,14 @@ export class InvalidInput extends SessionLifecycleError {
   static override readonly code = "invalid_input";
 }
 
+/**
+ * The installed livekit SDK lacks what the start asked for. The Python package raises it for old
+ * livekit-agents versions; this package supports @livekit/agents 1.9 only and does not raise it.
+ */
+export class UnsupportedByLivekit extends SessionLifecycleError {
+  static override readonly code = "unsupported_by_livekit";
+}
+
 /** The error classes by code. */
 export const ERRORS: Readonly<Record<string, typeof SessionLifecycleError>> = Object.fromEntries(
   [
@@ -74,6 +82,7 @@ export const ERRORS: Readonly<Record<string, typeof SessionLifecycleError>> = Ob
     StartFailedError,
     EffectFailed,
     InvalidInput,
+    UnsupportedByLivekit,
   ].map((cls) => [cls.code, cls]),
 );
 
