@@ -83,3 +83,17 @@ matrix-edges: install
 
 matrix-latest: install
 	$(VENV)/bin/nox -s latest
+
+# Mermaid's own parser (npm: mermaid, with jsdom for its sanitiser), for the docs test that
+# parses the generated diagrams; installed inside the virtualenv, away from lint and mypy.
+MERMAID := $(VENV)/mermaid
+.PHONY: mermaid
+$(MERMAID)/.installed: tests/mermaid/package.json tests/mermaid/package-lock.json tests/mermaid/parse.mjs | $(STAMP)
+	mkdir -p $(MERMAID)
+	cp tests/mermaid/package.json tests/mermaid/package-lock.json tests/mermaid/parse.mjs $(MERMAID)/
+	cd $(MERMAID) && npm ci --no-audit --no-fund --silent
+	@touch $@
+
+mermaid: $(MERMAID)/.installed
+
+test: mermaid

@@ -15,94 +15,122 @@ README = HERE.parent / "README.md"
 BEGIN, END = "<!-- generated:performance (make bench) -->", "<!-- /generated:performance -->"
 
 
-def figures(r: dict[str, Any]) -> list[tuple[str, str, str, str, bool]]:
-    """(figure, measured, anchor, ratio, holds) rows, from the results."""
+#: (figure, measured, anchor, ratio, status): status is "yes"/"NO" for a target, "aim met"/
+#: "aim missed" for an aim, "reported" for a figure with neither.
+Row = tuple[str, str, str, str, str]
+
+CYCLE_NAMES = {
+    "primary": "core step, a primary's start/started/close/closed (claim, hold, release, vacate)",
+    "secondary": "core step, a secondary's start/started/close/closed",
+    "refusal": "core step, a refused start(role=primary) naming the holder",
+}
+
+
+def _holds(ok: bool) -> str:
+    return "yes" if ok else "NO"
+
+
+def figures(r: dict[str, Any]) -> list[Row]:
+    """The figure rows, from the results."""
     s, sc, bulk, mem = r["step"], r["scaling"], r["bulk"], r["memory"]
     flat = sc["core_cycle_ns"][-1] / sc["core_cycle_ns"][0]
-    n4 = next(e for e in r["explorer"] if e["sessions"] == 4)
-    rows = [
+    rows: list[Row] = []
+    for name, title in CYCLE_NAMES.items():
+        c = s[name]
+        rows.append(
+            (
+                title,
+                f"{c['core_ns']:.0f} ns",
+                f"dict table, same moves {c['dict_ns']:.0f} ns",
+                f"{c['ratio']:.1f}x (aim <= 10x)",
+                "aim met" if c["ratio"] <= 10 else "aim missed",
+            )
+        )
+    rows += [
         (
-            "core step (handle -> effects)",
-            f"{s['core_ns']:.0f} ns",
-            f"dict table {s['dict_ns']:.0f} ns",
-            f"{s['core_ns'] / s['dict_ns']:.1f}x (target <= 10x)",
-            s["core_ns"] <= 10 * s["dict_ns"],
-        ),
-        (
-            "core step vs transitions trigger",
-            f"{s['core_ns']:.0f} ns",
-            f"transitions {s['transitions_ns']:.0f} ns",
-            f"{s['transitions_ns'] / s['core_ns']:.1f}x faster (target >= 10x)",
-            s["transitions_ns"] >= 10 * s["core_ns"],
+            "transitions trigger, secondary cycle with drain",
+            f"{s['transitions_ns']:.0f} ns",
+            f"core secondary step {s['secondary']['core_ns']:.0f} ns",
+            f"{s['transitions_ns'] / s['secondary']['core_ns']:.1f}x the core",
+            "reported",
         ),
         (
             "start+close per op, 50,000 vs 10 sessions",
             f"{sc['core_cycle_ns'][-1]:.0f} ns",
             f"at 10: {sc['core_cycle_ns'][0]:.0f} ns",
             f"{flat:.2f}x (target <= 1.3x)",
-            flat <= 1.3,
+            _holds(flat <= 1.3),
         ),
         (
             "add + remove 50,000 sessions",
             f"{bulk['core_s']:.3f} s",
             f"transitions {bulk['transitions_s']:.1f} s",
             f"{bulk['transitions_s'] / bulk['core_s']:.0f}x faster (target well under 1 s)",
-            bulk["core_s"] < 0.5,
+            _holds(bulk["core_s"] < 0.5),
         ),
         (
             "memory per session at 50,000",
             f"{mem['core_bytes']:.0f} B",
             f"transitions {mem['transitions_bytes']:.0f} B/model",
             f"{mem['transitions_bytes'] / mem['core_bytes']:.1f}x less (target <= 1 KB)",
-            mem["core_bytes"] <= 1024,
+            _holds(mem["core_bytes"] <= 1024),
         ),
-        (
-            "explorer, 4 sessions exhaustive",
-            f"{n4['seconds']:.1f} s, {n4['states']} states",
-            "target < 60 s",
-            f"{n4['states_per_s']:.0f} states/s",
-            n4["seconds"] < 60 and n4["violations"] == 0,
-        ),
+    ]
+    # CPU time: on an idle machine it is the wall time; on a shared one, only ours
+    for n, limit in ((4, 15), (5, 30)):
+        e = next(e for e in r["explorer"] if e["sessions"] == n)
+        rows.append(
+            (
+                f"explorer, {n} sessions exhaustive",
+                f"{e['cpu_seconds']:.1f} s CPU ({e['seconds']:.1f} s wall), {e['states']} states",
+                f"target < {limit} s CPU",
+                f"{e['states_per_s']:.0f} states/s",
+                _holds(e["cpu_seconds"] < limit and e["complete"] and e["violations"] == 0),
+            )
+        )
+    rows += [
         _overhead_row("coordinator start+close, voice session", r["overhead"]["voice"]),
-        _overhead_row("same, session without models (stricter)", r["overhead"]["no_models"]),
+        _overhead_row("same, session without models", r["overhead"]["no_models"]),
         (
             "release -> grant of a waiting start",
             f"{r['release']['release_to_grant_passes']} loop passes",
             "target: the same pass (0)",
             f"waiter runs {r['release']['grant_to_waiter_running_passes']} passes later",
-            r["release"]["release_to_grant_passes"] == 0,
+            _holds(r["release"]["release_to_grant_passes"] == 0),
         ),
     ]
     return rows
 
 
-def _overhead_row(name: str, o: dict[str, Any]) -> tuple[str, str, str, str, bool]:
-    """The median run's figures. The target holds only if it holds in every run: the ratio moves
-    by a point from one interpreter to the next, so a median near the line says little."""
+def _overhead_row(name: str, o: dict[str, Any]) -> Row:
+    """The median run's figures, reported: the overhead is only held under 0.5 ms."""
+    extra_ms = o["coordinator_ms"] - o["bare_ms"]
     return (
         name,
-        f"{o['coordinator_ms']:.2f} ms (+{(o['coordinator_ms'] - o['bare_ms']) * 1e3:.0f} us)",
+        f"{o['coordinator_ms']:.2f} ms (+{extra_ms * 1e3:.0f} us)",
         f"bare livekit {o['bare_ms']:.2f} ms",
-        f"{o['ratio']:.3f}x, runs {min(o['ratios']):.3f}-{max(o['ratios']):.3f} "
-        "(target <= 1.05x in every run)",
-        max(o["ratios"]) <= 1.05,
+        f"{o['ratio']:.3f}x, runs {min(o['ratios']):.3f}-{max(o['ratios']):.3f} (reported)",
+        _holds(extra_ms < 0.5),
     )
 
 
-def table(rows: list[tuple[str, str, str, str, bool]]) -> str:
+def table(rows: list[Row]) -> str:
     lines = ["| figure | measured | anchor (same run) | ratio | holds |", "|---|---|---|---|---|"]
-    for name, measured, anchor, ratio, holds in rows:
-        lines.append(f"| {name} | {measured} | {anchor} | {ratio} | {'yes' if holds else 'NO'} |")
+    for name, measured, anchor, ratio, status in rows:
+        lines.append(f"| {name} | {measured} | {anchor} | {ratio} | {status} |")
     return "\n".join(lines)
 
 
 def explorer_table(r: dict[str, Any]) -> str:
-    lines = ["| sessions | states | transitions | seconds | states/s |", "|---|---|---|---|---|"]
+    lines = [
+        "| sessions | states | transitions | seconds | CPU seconds | states/s |",
+        "|---|---|---|---|---|---|",
+    ]
     for e in r["explorer"]:
         note = "" if e["complete"] else " (capped)"
         lines.append(
             f"| {e['sessions']} | {e['states']}{note} | {e['transitions']} | "
-            f"{e['seconds']:.1f} | {e['states_per_s']:.0f} |"
+            f"{e['seconds']:.1f} | {e['cpu_seconds']:.1f} | {e['states_per_s']:.0f} |"
         )
     return "\n".join(lines)
 
@@ -119,7 +147,8 @@ def plot(r: dict[str, Any], path: Path) -> None:
     ax.plot(sc["sizes"], sc["core_add_remove_ns"], "s-", label="core: add/remove a session")
     ax.plot(sc["sizes"], sc["transitions_trigger_ns"], "o--", label="transitions: trigger")
     ax.plot(sc["sizes"], sc["transitions_add_remove_ns"], "s--", label="transitions: add/remove")
-    ax.axhline(r["step"]["dict_ns"], color="grey", linestyle=":", label="dict-table step")
+    dict_ns = r["step"]["secondary"]["dict_ns"]
+    ax.axhline(dict_ns, color="grey", linestyle=":", label="dict-table step (secondary cycle)")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("sessions in the scope")
@@ -156,7 +185,7 @@ def main() -> int:
         results[name] = run()
     rows = figures(results)
     results["figures"] = [
-        {"figure": f, "measured": m, "anchor": a, "ratio": q, "holds": h} for f, m, a, q, h in rows
+        {"figure": f, "measured": m, "anchor": a, "ratio": q, "status": h} for f, m, a, q, h in rows
     ]
     (HERE / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     plot(results, HERE / "scaling.png")

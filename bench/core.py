@@ -1,9 +1,10 @@
-"""Core figures: the step against a dict table and `transitions`, scaling to 50,000 sessions,
-memory per session, and the explorer's throughput."""
+"""Core figures: the step of each cycle against a dict table making the same moves (and
+`transitions`), scaling to 50,000 sessions, memory per session, and the explorer's times."""
 
 from __future__ import annotations
 
 import gc
+import statistics
 import time
 import timeit
 import tracemalloc
@@ -12,10 +13,19 @@ from typing import Any
 
 from transitions import Machine
 
-from session_fsm.fsm import Close, Closed, Drain, Role, Scope, Start, Started
+from session_fsm.fsm import (
+    Close,
+    Closed,
+    Drain,
+    Role,
+    Scope,
+    SessionLifecycleError,
+    Start,
+    Started,
+)
 from session_fsm.fsm.explorer import Explorer
 
-#: The cycle every engine runs: one session through start, started, drain, close, closed.
+#: The cycle `transitions` and the scaling probe run: start, started, drain, close, closed.
 CYCLE = ("start", "started", "drain", "close", "closed")
 STATES = ["created", "starting", "secondary", "draining", "closed"]
 DICT_TABLE = {
@@ -29,36 +39,142 @@ SIZES = (10, 100, 1_000, 10_000, 50_000)
 
 
 def per_call(fn: Callable[[], object], calls: int, *, repeat: int = 5, number: int = 1) -> float:
-    """Median seconds per call of `fn` (which makes `calls` calls)."""
-    runs = sorted(timeit.repeat(fn, number=number, repeat=repeat))
+    """Median CPU seconds per call of `fn` (which makes `calls` calls)."""
+    runs = sorted(timeit.repeat(fn, number=number, repeat=repeat, timer=time.process_time))
     return runs[len(runs) // 2] / (calls * number)
+
+
+def _cpu(fn: Callable[[], object]) -> float:
+    """CPU seconds of one call: the machine may be shared, and other processes' load should
+    not count."""
+    began = time.process_time()
+    fn()
+    return time.process_time() - began
 
 
 def events(key: str) -> list[Any]:
     return [Start(key, Role.SECONDARY), Started(key), Drain(key), Close(key), Closed(key)]
 
 
-def step() -> dict[str, float]:
-    """ns per transition of the same cycle: the core, a dict table, a transitions.Machine."""
-    loops = 2_000
-    scope, cycle = Scope(), events("a")
+#: The cycles users and the explorer run, as core events for session "a" (a refusal is one
+#: start(role="primary") while session "h" holds the scope).
+CYCLES: dict[str, list[Any]] = {
+    "primary": [Start("a"), Started("a"), Close("a"), Closed("a")],
+    "secondary": [Start("a", Role.SECONDARY), Started("a"), Close("a"), Closed("a")],
+    "refusal": [Start("a", Role.PRIMARY)],
+}
 
-    def core() -> None:
-        handle = scope.handle
+#: The same cycles as a dict table: (state, event) -> (target, ownership move).
+DICT_CYCLES: dict[str, dict[tuple[str, str], tuple[str, str | None]]] = {
+    "primary": {
+        ("closed", "start"): ("starting", "claim"),
+        ("starting", "started"): ("primary", "hold"),
+        ("primary", "close"): ("draining", "release"),
+        ("draining", "closed"): ("closed", "vacate"),
+    },
+    "secondary": {
+        ("closed", "start"): ("starting", None),
+        ("starting", "started"): ("secondary", None),
+        ("secondary", "close"): ("draining", None),
+        ("draining", "closed"): ("closed", None),
+    },
+    "refusal": {("closed", "start"): ("starting", "claim")},
+}
+DICT_MOVES = {
+    "claim": ("vacant", "claimed"),
+    "hold": ("claimed", "held"),
+    "release": ("held", "releasing"),
+    "vacate": ("releasing", "vacant"),
+}
+_NAMES = {Start: "start", Started: "started", Close: "close", Closed: "closed"}
+
+
+class Refused(Exception):
+    pass
+
+
+class DictSession:
+    """A session and its scope on a dict table: the baseline the core step is compared with."""
+
+    def __init__(self, table: dict[tuple[str, str], tuple[str, str | None]]) -> None:
+        self.table = table
+        self.state = "closed"
+        self.scope = "vacant"
+        self.holder: str | None = None
+
+    def handle(self, key: str, name: str) -> None:
+        target, move = self.table[(self.state, name)]
+        if move is not None:
+            source, dest = DICT_MOVES[move]
+            if self.scope != source:
+                raise Refused(f"session {key!r}: the primary is held by {self.holder!r}")
+            self.scope = dest
+            self.holder = key if dest != "vacant" else None
+        self.state = target
+
+
+def _core_cycle(name: str, loops: int) -> Callable[[], None]:
+    scope, cycle = Scope(), CYCLES[name]
+    if name == "refusal":
+        scope.handle(Start("h"))
+        scope.handle(Started("h"))
+    handle = scope.handle
+
+    def run() -> None:
         for _ in range(loops):
             for event in cycle:
                 handle(event)
 
-    class Model:
-        state = "closed"
-
-    model = Model()
-
-    def table() -> None:
-        m, t = model, DICT_TABLE
+    def refused() -> None:
         for _ in range(loops):
-            for name in CYCLE:
-                m.state = t[(m.state, name)]
+            try:
+                handle(cycle[0])
+            except SessionLifecycleError:
+                continue
+            raise AssertionError("the start was not refused")
+
+    return refused if name == "refusal" else run
+
+
+def _dict_cycle(name: str, loops: int) -> Callable[[], None]:
+    session = DictSession(DICT_CYCLES[name])
+    if name == "refusal":
+        session.scope, session.holder = "held", "h"
+    cycle = [("a", _NAMES[type(event)]) for event in CYCLES[name]]
+    handle = session.handle
+
+    def run() -> None:
+        for _ in range(loops):
+            for key, event in cycle:
+                handle(key, event)
+
+    def refused() -> None:
+        key, event = cycle[0]
+        for _ in range(loops):
+            try:
+                handle(key, event)
+            except Refused:
+                continue
+            raise AssertionError("the start was not refused")
+
+    return refused if name == "refusal" else run
+
+
+def step() -> dict[str, Any]:
+    """CPU ns per event of each cycle: the core's `handle` (which also returns the effects), a
+    dict table making the same state and ownership moves; and `transitions` on the secondary
+    cycle with a drain."""
+    loops = 2_000
+    out: dict[str, Any] = {}
+    for name, cycle in CYCLES.items():
+        steps = loops * len(cycle)
+        core, table = _core_cycle(name, loops), _dict_cycle(name, loops)
+        core_runs, dict_runs = [], []
+        for _ in range(9):  # alternated, so a busy moment hits both alike
+            core_runs.append(_cpu(core) / steps * 1e9)
+            dict_runs.append(_cpu(table) / steps * 1e9)
+        core_ns, dict_ns = statistics.median(core_runs), statistics.median(dict_runs)
+        out[name] = {"core_ns": core_ns, "dict_ns": dict_ns, "ratio": core_ns / dict_ns}
 
     machine_model = type("TModel", (), {})()
     Machine(
@@ -77,12 +193,8 @@ def step() -> dict[str, float]:
             for trigger in triggers:
                 trigger()
 
-    steps = loops * len(CYCLE)
-    return {
-        "core_ns": per_call(core, steps) * 1e9,
-        "dict_ns": per_call(table, steps) * 1e9,
-        "transitions_ns": per_call(trans, steps // 10) * 1e9,
-    }
+    out["transitions_ns"] = per_call(trans, loops // 10 * len(CYCLE)) * 1e9
+    return out
 
 
 def populated(size: int) -> Scope:
@@ -198,15 +310,16 @@ def memory(count: int = 50_000) -> dict[str, float]:
 def explorer(max_states_n5: int = 150_000) -> list[dict[str, Any]]:
     rows = []
     for n in (2, 3, 4, 5):
-        began = time.perf_counter()
+        began, cpu = time.perf_counter(), time.process_time()
         report = Explorer(n).run(max_states=max_states_n5 if n == 5 else None)
-        seconds = time.perf_counter() - began
+        seconds, cpu = time.perf_counter() - began, time.process_time() - cpu
         rows.append(
             {
                 "sessions": n,
                 "states": report.states,
                 "transitions": report.transitions,
                 "seconds": seconds,
+                "cpu_seconds": cpu,
                 "states_per_s": report.states / seconds,
                 "complete": n < 5 or report.states < max_states_n5,
                 "violations": 0 if report.ok else 1,

@@ -3,7 +3,8 @@
 `transitions` is where the table meets a general state-machine library: it validates the states
 and transitions the rows name, and draws them (Mermaid or Graphviz dot source; no `dot` binary is
 needed for text). The hot path (`machine.Scope`) does not run on it: a `transitions` trigger costs
-about a hundred dict lookups (see docs/performance.md), and the table compiles to one.
+several times a step of `Scope.handle`, which reads the rows by state and event in one lookup
+(see docs/performance.md).
 """
 
 from __future__ import annotations
@@ -16,7 +17,18 @@ from transitions.extensions import GraphMachine
 
 from .events import event_name
 from .states import OwnershipState, SessionState
-from .table import GRANT_MOVE, MOVES, SCOPE_EVENT_MOVES, TABLE, Move, Table, always
+from .table import (
+    GRANT_MOVE,
+    MOVES,
+    SCOPE_EVENT_MOVES,
+    TABLE,
+    Guard,
+    Move,
+    Row,
+    Table,
+    always,
+    flag_names,
+)
 
 MachineName = Literal["session", "ownership"]
 Format = Literal["mermaid", "dot"]
@@ -27,22 +39,57 @@ TITLES: dict[MachineName, str] = {
 }
 
 
+def guard_label(guard: Guard) -> str:
+    """A guard as an edge shows it: its name in words (`scope_vacant` -> "scope vacant")."""
+    return guard.__name__.replace("_", " ")
+
+
+def effect_label(row: Row) -> str:
+    """What an edge changes beside the state: the ownership move, the flags it sets (+) and
+    clears (-)."""
+    parts = [row.move.value] if row.move is not None else []
+    parts += [f"+{name}" for name in flag_names(row.sets)]
+    parts += [f"-{name}" for name in flag_names(row.clears)]
+    return " ".join(parts)
+
+
+def edge_labels(table: Table = TABLE) -> list[tuple[str, str, str]]:
+    """(source, target, label) for every drawn edge of the session machine.
+
+    An edge reads as its event. Guards show only where one state and event lead to different
+    outcomes (target, role, ownership move or flags), the last row of such a choice as
+    "otherwise"; the ownership move and the flags follow, so a self-loop says what it changes.
+    Refusals and no-ops are not drawn (the table beside the diagram lists them)."""
+    drawn = [row for row in table.rows if row.refuse is None and not row.is_noop]
+    groups: dict[tuple[object, ...], list[Row]] = {}
+    outcomes: dict[tuple[object, object], int] = {}
+    for row in drawn:
+        key = (row.source, row.event, row.target, row.role, row.move, row.sets, row.clears)
+        if key not in groups:
+            groups[key] = []
+            outcomes[(row.source, row.event)] = outcomes.get((row.source, row.event), 0) + 1
+        groups[key].append(row)
+    edges = []
+    for rows in groups.values():
+        first = rows[0]
+        label = event_name(first.event)
+        if outcomes[(first.source, first.event)] > 1:
+            guards = ["otherwise" if r.guard is always else guard_label(r.guard) for r in rows]
+            label += f" [{' or '.join(guards)}]"
+        changes = effect_label(first)
+        if changes:
+            label += f" / {changes}"
+        assert first.target is not None
+        edges.append((first.source.value, first.target.value, label))
+    return edges
+
+
 def session_transitions(table: Table = TABLE) -> list[dict[str, Any]]:
-    """The session rows as `transitions` transition specs (refusals and no-ops left out)."""
-    specs: list[dict[str, Any]] = []
-    for row in table.rows:
-        if row.refuse is not None or row.is_noop:
-            continue
-        assert row.target is not None
-        spec: dict[str, Any] = {
-            "trigger": event_name(row.event),
-            "source": row.source.value,
-            "dest": row.target.value,
-        }
-        if row.guard is not always:
-            spec["conditions"] = [row.guard.__name__]
-        specs.append(spec)
-    return specs
+    """The drawn session edges as `transitions` transition specs, one trigger per label."""
+    return [
+        {"trigger": label, "source": source, "dest": target}
+        for source, target, label in edge_labels(table)
+    ]
 
 
 def ownership_transitions(table: Table = TABLE) -> list[dict[str, Any]]:
@@ -55,7 +102,7 @@ def ownership_transitions(table: Table = TABLE) -> list[dict[str, Any]]:
     for name, move in SCOPE_EVENT_MOVES.items():
         causes[move].append(name)
     return [
-        {"trigger": " / ".join(causes[move]), "source": src.value, "dest": dst.value}
+        {"trigger": ", ".join(causes[move]), "source": src.value, "dest": dst.value}
         for move, (src, dst) in MOVES.items()
         if causes[move]
     ]
@@ -86,7 +133,7 @@ def render(name: MachineName = "session", fmt: Format = "mermaid", table: Table 
         initial=initial,
         auto_transitions=False,
         graph_engine="mermaid" if fmt == "mermaid" else "graphviz",
-        show_conditions=True,
+        show_conditions=False,
         title=TITLES[name],
     )
     graph = machine.graph_cls(machine).get_graph(title=TITLES[name])  # fresh: no active state
@@ -94,7 +141,12 @@ def render(name: MachineName = "session", fmt: Format = "mermaid", table: Table 
         return str(cast(Any, graph).source)  # a graphviz.Digraph, typed as a protocol
     text = str(graph.draw(None))
     body = text.split("---\n", 2)[-1]  # transitions writes front matter without `title:`
-    return f"---\ntitle: {TITLES[name]}\n---\n{body}"
+    # transitions styles the current state with classes; a document has none, so drop them
+    lines = [line.rstrip() for line in body.splitlines()]
+    kept = [
+        line for line in lines if line and not line.lstrip().startswith(("classDef ", "Class "))
+    ]
+    return "\n".join(["---", f"title: {TITLES[name]}", "---", *kept]) + "\n"
 
 
 def validate(table: Table = TABLE) -> list[str]:

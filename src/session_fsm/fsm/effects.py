@@ -7,6 +7,8 @@ through the adapters; the core never learns how. Each start effect has a compens
 
 from __future__ import annotations
 
+import typing
+
 import attrs
 
 from .events import SessionKey
@@ -149,6 +151,11 @@ Effect = (
     | UnregisterHost
     | WaitForClaim
 )
+
+#: Every effect class, in the order `Effect` names them.
+EFFECTS: tuple[type[Effect], ...] = typing.get_args(Effect)
+#: Effects that do no work on any resource: they only tell the runtime something.
+SIGNALS: frozenset[type[Effect]] = frozenset({WaitForClaim})
 
 #: The effect that undoes each start effect; effects missing here need no undoing.
 COMPENSATION: dict[type[Effect], type[Effect]] = {

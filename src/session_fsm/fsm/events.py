@@ -117,6 +117,12 @@ SESSION_EVENTS: tuple[type[SessionEvent], ...] = (
     Promote,
 )
 SCOPE_EVENTS: tuple[type[ScopeEvent], ...] = (ForeignHold, ForeignRelease)
+#: The events a caller sends; each is the coordinator method of the same name (`start`...).
+CALLER_EVENTS: tuple[type[SessionEvent], ...] = (Start, Drain, Close, Promote)
+#: The events the runtime reports once a start's or a close's effects ran (or failed).
+REPORT_EVENTS: tuple[type[SessionEvent], ...] = tuple(
+    e for e in SESSION_EVENTS if e not in CALLER_EVENTS
+)
 
 
 def event_name(event_type: type[Event]) -> str:

@@ -32,20 +32,39 @@ from __future__ import annotations
 import functools
 from collections import deque
 from collections.abc import Callable, Iterator
+from typing import NamedTuple
 
 import attrs
 
 from . import effects as fx
 from .errors import SessionLifecycleError
-from .events import Close, Closed, Drain, Promote, SessionEvent, Start, Started, StartFailed
+from .events import (
+    CALLER_EVENTS,
+    REPORT_EVENTS,
+    SESSION_EVENTS,
+    Close,
+    Closed,
+    SessionEvent,
+    Start,
+    Started,
+    StartFailed,
+    event_name,
+)
 from .invariants import check
 from .machine import Scope, ScopeSnapshot
-from .states import OwnershipState, Role, SessionState
-from .table import CLOSING, RETRACTING, TABLE, WAITING, Table
+from .states import AT_REST, OwnershipState, Role, SessionState
+from .table import TABLE, Flag, Table
 from .world import SHARED_EFFECTS, World, WorldSnapshot
 
 Lanes = tuple[tuple[fx.Effect, ...], ...]
-State = tuple[ScopeSnapshot, WorldSnapshot, Lanes]
+
+
+class State(NamedTuple):
+    """One explored state: the scope, the resources, and each session's lane."""
+
+    scope: ScopeSnapshot
+    world: WorldSnapshot
+    lanes: Lanes
 
 
 def start_variants(key: str) -> tuple[Start, ...]:
@@ -74,6 +93,8 @@ class Report:
     states: int = 0
     transitions: int = 0
     refusals: int = 0
+    #: How many times each event was accepted, by name: every event the table names must be.
+    events: dict[str, int] = attrs.Factory(dict)
     violation: str | None = None
     trace: list[str] = attrs.Factory(list)
 
@@ -87,6 +108,7 @@ class Report:
             "states": self.states,
             "transitions": self.transitions,
             "refusals": self.refusals,
+            "events": self.events,
             "violations": 0 if self.ok else 1,
             "violation": self.violation,
             "trace": self.trace,
@@ -97,17 +119,21 @@ class Explorer:
     def __init__(self, sessions: int, *, table: Table = TABLE, record_default: bool = False):
         if not isinstance(sessions, int) or sessions < 1:
             raise ValueError(f"sessions must be a positive int, got {sessions!r}")
+        unknown = {row.event for row in table.rows} - {*CALLER_EVENTS, *REPORT_EVENTS}
+        if unknown:
+            names = sorted(e.__name__ for e in unknown)
+            raise ValueError(f"the table names events the explorer cannot feed: {names}")
         self.keys = tuple(f"s{i + 1}" for i in range(sessions))
+        self.accepted: dict[type[SessionEvent], int] = dict.fromkeys(SESSION_EVENTS, 0)
         self.table = table
         self.record_default = record_default
         self._scope = Scope(record_default=record_default, table=table)
         for key in self.keys:
             self._scope.add(key)
-        self.initial: State = (
-            self._scope.snapshot(),
-            World().snapshot(),
-            tuple(() for _ in self.keys),
-        )
+        #: Each session's caller events (the same in every state; the core refuses the rest).
+        self._caller_steps = tuple(tuple(_caller_steps(key)) for key in self.keys)
+        lanes = tuple(() for _ in self.keys)
+        self.initial = State(self._scope.snapshot(), World().snapshot(), lanes)
 
     # ------------------------------------------------------------------ one step
 
@@ -116,29 +142,25 @@ class Explorer:
             yield from self.session_steps(state, i)
 
     def session_steps(self, state: State, i: int) -> Iterator[Step]:
-        scope_snap, _, lanes = state
         key = self.keys[i]
-        st, _, _, _, _, flags, plan = dict(scope_snap[4])[key]
-        lane = lanes[i]
+        record = dict(state.scope.sessions)[key]
+        st, flags, plan = record.state, record.flags, record.plan
+        lane = state.lanes[i]
         if lane:
             yield Step(f"run {lane[0]!r}", run=i)
-        for start in start_variants(key):
-            yield Step(_label(start), start)
-        yield Step(f"drain({key})", Drain(key))
-        yield Step(f"close({key})", Close(key))
-        yield Step(f"promote({key})", Promote(key))
-        if st is SessionState.STARTING and not flags & RETRACTING:
-            if not lane and not flags & WAITING:
+        yield from self._caller_steps[i]
+        if st is SessionState.STARTING and Flag.RETRACTING not in flags:
+            if not lane and Flag.WAITING not in flags:
                 yield Step(f"started({key})", Started(key))
             done = len(plan) - len(lane) if plan else 0
             yield Step(f"start_failed({key}, completed={done})", StartFailed(key, done))
-        if flags & (CLOSING | RETRACTING) and not lane:
+        if (Flag.CLOSING in flags or Flag.RETRACTING in flags) and not lane:
             yield Step(f"closed({key})", Closed(key))
 
     def apply(self, state: State, step: Step) -> tuple[State, list[str]] | None:
         """The state after `step`, with what broke; None when the core refused the event."""
-        scope_snap, world_snap, lanes = state
-        scope, world = self._scope, World.from_snapshot(world_snap)
+        scope_snap, lanes = state.scope, state.lanes
+        scope, world = self._scope, World.from_snapshot(state.world)
         scope.restore(scope_snap)
         new_lanes = list(lanes)
         if step.run is not None:
@@ -157,18 +179,19 @@ class Explorer:
                 return None
             except Exception as exc:  # a broken table can trip the machine's own assertions
                 return state, [f"core_crashed: {step.label} raised {exc!r}"]
+            self.accepted[type(step.event)] += 1
             if type(step.event) is StartFailed:  # the rest of the start never runs
                 i = self.keys.index(step.event.session)
                 new_lanes[i] = ()
             for effect in effects:
                 i = self.keys.index(effect.session)
-                if type(effect) is not fx.WaitForClaim:
+                if type(effect) not in fx.SIGNALS:
                     new_lanes[i] = new_lanes[i] + (effect,)
         broken = world.violations + check(scope, world)
         for i, key in enumerate(self.keys):
-            if not new_lanes[i] and scope.state(key) in _AT_REST:
+            if not new_lanes[i] and scope.state(key) in AT_REST:
                 world.forget_history(key)
-        return (scope.snapshot(), world.snapshot(), tuple(new_lanes)), broken
+        return State(scope.snapshot(), world.snapshot(), tuple(new_lanes)), broken
 
     # ------------------------------------------------------------------ the search
 
@@ -199,26 +222,27 @@ class Explorer:
             if max_states is not None and len(seen) >= max_states:
                 break
         report.states = len(seen)
+        report.events = {event_name(e): n for e, n in self.accepted.items()}
         if report.ok:
             self._check_liveness(seen, canon, report)
         return report
 
     def canonical(self, state: State) -> object:
         """The state up to renaming the sessions, which are interchangeable: symmetry reduction."""
-        scope_snap, world_snap, lanes = state
-        ownership, holder, foreign, waiter, records = scope_snap
-        jp, host, rec, stopped, exported, spans, ended, ctx, running = world_snap
+        scope, w, lanes = state
+        holder, foreign = scope.holder, scope.foreign
         sigs = []
-        for i, (key, (st, role, record, host_, exporter, flags, plan)) in enumerate(records):
+        for i, (key, r) in enumerate(scope.sessions):
             sigs.append((
-                st.value, role.value if role else "", record, host_, exporter, flags,
-                tuple(map(_strip, plan)), tuple(map(_strip, lanes[i])),
-                key == holder and not foreign, key == waiter, key == jp, key == host,
-                key in rec, key in stopped, key in exported, key in spans, key in ended,
-                key in ctx, key in running,
+                r.state, r.role or "", r.record, r.host, r.exporter,
+                r.flags, tuple(map(_strip, r.plan)), tuple(map(_strip, lanes[i])),
+                key == holder and not foreign, key == scope.waiter, key == w.job_primary,
+                key == w.host_owner, key in w.recording, key in w.stopped, key in w.exported,
+                key in w.spans_open, key in w.spans_ended, key in w.contexts_attached,
+                key in w.running,
             ))  # fmt: skip
         sigs.sort()
-        return (ownership.value, holder if foreign else None, tuple(sigs))
+        return (scope.ownership, holder if foreign else None, tuple(sigs))
 
     Successors = list[tuple[str, "tuple[State, list[str]] | None"]]
 
@@ -241,29 +265,36 @@ class Explorer:
         return None
 
     def _local_phase(self, state: State, i: int) -> bool:
-        scope_snap, _, lanes = state
+        scope = state.scope
         key = self.keys[i]
-        st, _, _, _, _, flags, _ = dict(scope_snap[4])[key]
-        lane = lanes[i]
+        record = dict(scope.sessions)[key]
+        st, flags = record.state, record.flags
+        lane = state.lanes[i]
         if lane and type(lane[0]) in SHARED_EFFECTS:
             return False
-        is_holder = scope_snap[1] == key and not scope_snap[2]
+        is_holder = scope.holder == key and not scope.foreign
         if is_holder:  # only its lane can move: a close whose local part is still running
-            return st is SessionState.DRAINING and bool(flags & CLOSING) and bool(lane)
-        return scope_snap[3] != key and st in (SessionState.STARTING, SessionState.DRAINING)
+            return st is SessionState.DRAINING and Flag.CLOSING in flags and bool(lane)
+        return scope.waiter != key and st in (SessionState.STARTING, SessionState.DRAINING)
 
     def _progressed(self, a: State, b: State, i: int) -> bool:
         """Local steps only move a session forward, so they never form a cycle that could
         postpone the other sessions forever (the ignoring problem): no cycle proviso needed."""
         key = self.keys[i]
-        before, after = dict(a[0][4])[key], dict(b[0][4])[key]
+        before, after = dict(a.scope.sessions)[key], dict(b.scope.sessions)[key]
         rank = _PHASE_RANK
-        was = (rank[before[0]], before[5], -len(a[2][i]))
-        return (rank[after[0]], after[5], -len(b[2][i])) > was
+        was = (rank[before.state], before.flags, -len(a.lanes[i]))
+        return (rank[after.state], after.flags, -len(b.lanes[i])) > was
 
     @staticmethod
     def _same_shared(a: State, b: State) -> bool:
-        return a[0][:4] == b[0][:4] and a[1][:2] == b[1][:2]
+        x, y = a.scope, b.scope
+        return (x.ownership, x.holder, x.foreign, x.waiter) == (
+            y.ownership,
+            y.holder,
+            y.foreign,
+            y.waiter,
+        ) and (a.world.job_primary, a.world.host_owner) == (b.world.job_primary, b.world.host_owner)
 
     def _check_liveness(
         self,
@@ -299,39 +330,37 @@ class Explorer:
             ends.update(path)
 
     def is_end(self, state: State) -> bool:
-        scope_snap, world_snap, lanes = state
-        job_primary, host_owner, recording, _, _, spans_open, _, contexts, running = world_snap
+        w = state.world
         return (
-            scope_snap[0] is OwnershipState.VACANT
-            and not any(lanes)
-            and all(rec[0] in _AT_REST for _, rec in scope_snap[4])
-            and job_primary is None
-            and host_owner is None
-            and not (recording or spans_open or contexts or running)
+            state.scope.ownership is OwnershipState.VACANT
+            and not any(state.lanes)
+            and all(rec.state in AT_REST for _, rec in state.scope.sessions)
+            and w.job_primary is None
+            and w.host_owner is None
+            and not (w.recording or w.spans_open or w.contexts_attached or w.running)
         )
 
     def closing_step(self, state: State) -> Step | None:
         """What the runtime does next when the caller closes every session."""
-        scope_snap, _, lanes = state
-        records = dict(scope_snap[4])
-        for i, lane in enumerate(lanes):  # run effects first, as the runtime would
+        records = dict(state.scope.sessions)
+        for i, lane in enumerate(state.lanes):  # run effects first, as the runtime would
             if lane:
                 return Step("run", run=i)
         for key in self.keys:
-            st, _, _, _, _, flags, _ = records[key]
-            if flags & (CLOSING | RETRACTING):
+            st, flags = records[key].state, records[key].flags
+            if Flag.CLOSING in flags or Flag.RETRACTING in flags:
                 return Step("closed", Closed(key))
-            if st is SessionState.STARTING and not flags & WAITING:
+            if st is SessionState.STARTING and Flag.WAITING not in flags:
                 return Step("started", Started(key))
         for key in self.keys:
-            st, _, _, _, _, flags, _ = records[key]
+            st, flags = records[key].state, records[key].flags
             if st in (SessionState.PRIMARY, SessionState.SECONDARY) or (
-                st is SessionState.DRAINING and not flags & CLOSING
+                st is SessionState.DRAINING and Flag.CLOSING not in flags
             ):
                 return Step("close", Close(key))
         # a waiter is granted only when the holder closes, so waiting starts are closed last
         for key in self.keys:
-            st, _, _, _, _, flags, _ = records[key]
+            st, flags = records[key].state, records[key].flags
             if st is SessionState.STARTING:
                 return Step("close", Close(key))
         return None
@@ -344,6 +373,15 @@ class Explorer:
             labels.append(label)
             _, parent, label = seen[parent]
         return labels[::-1]
+
+
+def _caller_steps(key: str) -> Iterator[Step]:
+    for event in CALLER_EVENTS:
+        if event is Start:
+            for start in start_variants(key):
+                yield Step(_label(start), start)
+        else:
+            yield Step(f"{event_name(event)}({key})", event(key))
 
 
 def _plain_auto(event: SessionEvent) -> bool:
@@ -368,15 +406,8 @@ def _strip(effect: fx.Effect) -> tuple[object, ...]:
     return (type(effect).__name__, *(f.value if isinstance(f, Role) else f for f in fields))
 
 
-_AT_REST = (SessionState.CLOSED, SessionState.CREATED)
-_PHASE_RANK = {
-    SessionState.CREATED: 0,
-    SessionState.STARTING: 1,
-    SessionState.PRIMARY: 2,
-    SessionState.SECONDARY: 2,
-    SessionState.DRAINING: 3,
-    SessionState.CLOSED: 4,
-}
+#: How far along its life a state is: the states' declaration order.
+_PHASE_RANK = {state: rank for rank, state in enumerate(SessionState)}
 
 
 def _label(start: Start) -> str:

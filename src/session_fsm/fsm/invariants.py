@@ -11,7 +11,7 @@ from typing import Protocol
 
 from .machine import Scope
 from .states import OwnershipState, Role, SessionState
-from .table import WAITING
+from .table import Flag
 
 _RELEASING = OwnershipState.RELEASING
 _HELD = OwnershipState.HELD
@@ -96,7 +96,7 @@ def check(scope: Scope, obs: Observation, *, quiescent: bool = False) -> list[st
             ]
             if held:
                 broken.append(f"closed_holds_nothing: {k} ({s.state.value}) holds {held}")
-        if s.flags & WAITING and scope.ownership is not _RELEASING:
+        if Flag.WAITING in s.flags and scope.ownership is not _RELEASING:
             broken.append(
                 f"waits_only_on_release: {k} waits while the scope is {scope.ownership.value}"
             )

@@ -1,7 +1,7 @@
 """The small class that applies the table: one `Scope` per job (or per Room without a job).
 
 `Scope.handle(event) -> effects` is the whole contract. It looks up the rows for the session's
-state and the event's class (one dict lookup), takes the first whose guard holds, and either raises
+state and the event's class, takes the first whose guard holds, and either raises
 that row's refusal (state unchanged) or applies it. Three special cases do not fit a row; they are
 named here and nowhere else:
 
@@ -15,6 +15,8 @@ named here and nowhere else:
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import attrs
 
@@ -35,18 +37,15 @@ from .events import (
 )
 from .states import OwnershipState, Role, SessionState
 from .table import (
-    CLOSE_PENDING,
     CLOSE_PENDING_FIRES_IN,
     GRANT_MOVE,
     GRANT_PLANS,
     MOVES,
-    PROMOTING,
     SCOPE_EVENT_MOVES,
     TABLE,
-    WAITING,
-    Compiled,
+    Flag,
     Move,
-    StateRows,
+    Row,
     Table,
     flag_names,
 )
@@ -61,10 +60,27 @@ _CLAIMED = OwnershipState.CLAIMED
 _PRIMARY = Role.PRIMARY
 _FOREIGN_HOLD = Move.FOREIGN_HOLD
 
-SessionSnapshot = tuple[SessionState, "Role | None", bool, bool, bool, int, tuple[fx.Effect, ...]]
-ScopeSnapshot = tuple[
-    OwnershipState, "str | None", bool, "str | None", tuple[tuple[str, SessionSnapshot], ...]
-]
+
+class SessionSnapshot(NamedTuple):
+    """A session's record as a hashable value."""
+
+    state: SessionState
+    role: Role | None
+    record: bool
+    host: bool
+    exporter: bool
+    flags: Flag
+    plan: tuple[fx.Effect, ...]
+
+
+class ScopeSnapshot(NamedTuple):
+    """The whole scope as a hashable value: what the explorer stores per visited state."""
+
+    ownership: OwnershipState
+    holder: str | None
+    foreign: bool
+    waiter: str | None
+    sessions: tuple[tuple[SessionKey, SessionSnapshot], ...]
 
 
 @attrs.define(slots=True, eq=False)
@@ -77,24 +93,21 @@ class SessionRecord:
     record: bool = False
     host: bool = False
     exporter: bool = False
-    #: `table.Flag` bits, kept as a plain int (see `table.WAITING`...).
-    flags: int = 0
+    #: What the state does not spell out (waiting, closing...).
+    flags: Flag = Flag.NONE
     #: The effects of the start under way, for compensation.
     plan: tuple[fx.Effect, ...] = ()
-    #: Plans already built for this session's options, by compiled row (effects are values).
-    cache: dict[Compiled, tuple[fx.Effect, ...]] | None = None
-    #: The rows of the current state by event class (kept in step with `state`).
-    rows: StateRows = attrs.field(factory=dict, repr=False)
 
     def snapshot(self) -> SessionSnapshot:
-        return (self.state, self.role, self.record, self.host, self.exporter, self.flags, self.plan)
+        return SessionSnapshot(
+            self.state, self.role, self.record, self.host, self.exporter, self.flags, self.plan
+        )
 
 
 class Scope:
     """The coupled session and ownership machines of one ownership scope."""
 
     __slots__ = (
-        "_created",
         "_rows",
         "_sessions",
         "foreign",
@@ -110,7 +123,6 @@ class Scope:
         self.record_default = record_default
         self.table = table
         self._rows = table.by_state
-        self._created = table.by_state[SessionState.CREATED]
         self.ownership = _VACANT
         #: The key of the session that claimed or holds the scope (or the foreign holder's name).
         self.holder: str | None = None
@@ -157,7 +169,7 @@ class Scope:
         if not isinstance(key, str):
             raise TypeError(f"session keys are str, got {type(key).__name__}")
         if key not in self._sessions:
-            self._sessions[key] = SessionRecord(key, rows=self._created)
+            self._sessions[key] = SessionRecord(key)
 
     def forget(self, key: SessionKey) -> None:
         """Drop a session that holds nothing (created or closed), e.g. a participant who left."""
@@ -190,17 +202,8 @@ class Scope:
                     "know; start it first.",
                     session=ev.session,
                 )
-            s = SessionRecord(ev.session, rows=self._created)
-        # select: the first row of this state and event whose guard holds (the hot loop)
-        rows = s.rows.get(kind)
-        if rows is None or kind is StartFailed:
-            row = self._select(s, ev)  # the checks, and the error when nothing matches
-        else:
-            for row in rows:
-                if row.always or row.guard(self, s, ev):
-                    break
-            else:
-                row = self._select(s, ev)
+            s = SessionRecord(ev.session)
+        row = self._select(s, ev)
         if row.refuse is not None:  # refused: state unchanged (a new name is not even kept)
             raise row.refuse(self, s, ev)
         if new:
@@ -208,42 +211,30 @@ class Scope:
         # apply
         if row.role is not None:
             self._resolve(s, row.role, ev)
-        plan: tuple[fx.Effect, ...] = ()
-        if row.plan is not None:
-            cache = s.cache
-            cached = cache.get(row) if cache is not None and row.cacheable else None
-            if cached is not None:
-                plan = cached
-            else:
-                plan = row.plan(self, s, ev)
-                if row.cacheable:
-                    if cache is None:
-                        cache = s.cache = {}
-                    cache[row] = plan
+        plan = row.plan(self, s, ev) if row.plan is not None else ()
         target = row.target
         if target is _STARTING:  # special case 3: remember the start (a wait has none)
             if row.source is not _STARTING:
-                s.plan = () if row.sets & WAITING else plan
+                s.plan = () if Flag.WAITING in row.sets else plan
         elif row.source is _STARTING:
             s.plan = ()
         if row.sets or row.clears:
             self._set_flags(s, (s.flags | row.sets) & ~row.clears)
         assert target is not None
-        s.state, s.rows = target, row.next_rows
+        s.state = target
         if target is _CLOSED:
-            s.role, s.flags, s.plan = None, 0, ()
-            if s.record or s.host or s.exporter:
-                s.record = s.host = s.exporter = False
-                s.cache = None
+            s.role, s.flags, s.plan = None, Flag.NONE, ()
+            s.record = s.host = s.exporter = False
         if row.move is not None:
             plan += self._move(row.move, s.key)
-        if s.flags & CLOSE_PENDING and target in CLOSE_PENDING_FIRES_IN:
-            s.flags &= ~CLOSE_PENDING  # special case 2: the pending close fires now
+        if target in CLOSE_PENDING_FIRES_IN and Flag.CLOSE_PENDING in s.flags:
+            s.flags &= ~Flag.CLOSE_PENDING  # special case 2: the pending close fires now
             plan += self.handle(Close(s.key))
         return plan
 
-    def _select(self, s: SessionRecord, event: SessionEvent) -> Compiled:
-        rows = s.rows.get(type(event))
+    def _select(self, s: SessionRecord, event: SessionEvent) -> Row:
+        """The first row of the session's state and the event whose guard holds."""
+        rows = self._rows[s.state].get(type(event))
         if rows is not None:
             if type(event) is StartFailed and not 0 <= event.completed <= len(s.plan):
                 raise InvalidTransition(
@@ -252,7 +243,7 @@ class Scope:
                     session=s.key,
                 )
             for row in rows:
-                if row.always or row.guard(self, s, event):
+                if row.guard(self, s, event):
                     return row
         raise InvalidTransition(
             f"session {s.key!r} is {self._describe(s)}; it does not accept "
@@ -268,15 +259,13 @@ class Scope:
             exporter = primary and event.exporter
         else:  # a promotion hosts but cannot record; a failed one goes back to secondary
             host, record, exporter = role is _PRIMARY, False, False
-        s.role = role
-        if s.record is not record or s.host is not host or s.exporter is not exporter:
-            s.record, s.host, s.exporter = record, host, exporter
-            s.cache = None  # plans depend on these options (and the key), not on the role
+        s.role, s.record, s.host, s.exporter = role, record, host, exporter
 
-    def _set_flags(self, s: SessionRecord, flags: int) -> None:
+    def _set_flags(self, s: SessionRecord, flags: Flag) -> None:
         """The waiter follows the WAITING bit."""
-        if (flags ^ s.flags) & WAITING:
-            self.waiter = s.key if flags & WAITING else None
+        waiting = Flag.WAITING in flags
+        if waiting is not (Flag.WAITING in s.flags):
+            self.waiter = s.key if waiting else None
         s.flags = flags
 
     def _move(self, move: Move, key: str, foreign: bool = False) -> tuple[fx.Effect, ...]:
@@ -295,8 +284,8 @@ class Scope:
     def _grant(self, key: SessionKey) -> tuple[fx.Effect, ...]:
         """Special case 1: the vacant scope goes to the waiting start."""
         w = self._sessions[key]
-        promotion = bool(w.flags & PROMOTING)
-        self._set_flags(w, w.flags & ~WAITING)
+        promotion = Flag.PROMOTING in w.flags
+        self._set_flags(w, w.flags & ~Flag.WAITING)
         self._move(GRANT_MOVE, key)
         w.plan = GRANT_PLANS[promotion](self, w, Start(key))
         return w.plan
@@ -323,7 +312,7 @@ class Scope:
 
     def snapshot(self) -> ScopeSnapshot:
         """A hashable value of the whole state: what the explorer stores per visited state."""
-        return (
+        return ScopeSnapshot(
             self.ownership,
             self.holder,
             self.foreign,
@@ -332,12 +321,12 @@ class Scope:
         )
 
     def restore(self, snap: ScopeSnapshot) -> None:
-        self.ownership, self.holder, self.foreign, self.waiter, sessions = snap
-        self._sessions = {}
-        for key, (state, role, record, host, exporter, flags, plan) in sessions:
-            self._sessions[key] = SessionRecord(
-                key, state, role, record, host, exporter, flags, plan, None, self._rows[state]
-            )
+        self.ownership, self.holder, self.foreign = snap.ownership, snap.holder, snap.foreign
+        self.waiter = snap.waiter
+        self._sessions = {
+            key: SessionRecord(key, r.state, r.role, r.record, r.host, r.exporter, r.flags, r.plan)
+            for key, r in snap.sessions
+        }
 
 
 _SESSION_EVENT_TYPES = frozenset(SESSION_EVENTS)

@@ -6,7 +6,8 @@ from enum import StrEnum
 
 
 class SessionState(StrEnum):
-    """Where one `AgentSession` is in its life, as the scope sees it."""
+    """Where one `AgentSession` is in its life, as the scope sees it. Declared in the order a
+    life goes through them (the explorer's measure of progress); `closed` may start again."""
 
     #: Known to the scope, never started (or forgotten after a refused start).
     CREATED = "created"
@@ -22,6 +23,10 @@ class SessionState(StrEnum):
     DRAINING = "draining"
     #: Closed; holds nothing. May start again.
     CLOSED = "closed"
+
+
+#: The states in which a session holds nothing: it may start, or be forgotten.
+AT_REST: frozenset[SessionState] = frozenset({SessionState.CREATED, SessionState.CLOSED})
 
 
 class OwnershipState(StrEnum):

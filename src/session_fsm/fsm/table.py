@@ -33,7 +33,7 @@ from .errors import (
     SessionLifecycleError,
 )
 from .events import Close, Closed, Drain, Promote, SessionEvent, Start, Started, StartFailed
-from .states import OwnershipState, Role, SessionState
+from .states import AT_REST, OwnershipState, Role, SessionState
 
 if TYPE_CHECKING:
     from .machine import Scope, SessionRecord
@@ -61,20 +61,9 @@ class Flag(enum.IntFlag):
     RETRACTING = 16
 
 
-# The same bits as plain ints: IntFlag arithmetic goes through the enum machinery (microseconds),
-# and the guards and the machine's step run millions of times in the explorer.
-WAITING, PROMOTING, CLOSE_PENDING, CLOSING, RETRACTING = (
-    int(Flag.WAITING),
-    int(Flag.PROMOTING),
-    int(Flag.CLOSE_PENDING),
-    int(Flag.CLOSING),
-    int(Flag.RETRACTING),
-)
-
-
-def flag_names(flags: int) -> list[str]:
+def flag_names(flags: Flag) -> list[str]:
     """The names of the bits set in `flags`, for messages and docs."""
-    return [(f.name or "").lower() for f in Flag if f and flags & int(f)]
+    return [(f.name or "").lower() for f in Flag if f and f in flags]
 
 
 class Move(enum.Enum):
@@ -87,10 +76,6 @@ class Move(enum.Enum):
     RETRACT = "retract"
     FOREIGN_HOLD = "foreign_hold"
     FOREIGN_RELEASE = "foreign_release"
-
-    #: Members are singletons, so hash them as such: `Enum.__hash__` hashes the name in Python,
-    #: and the machine looks a move up in `MOVES` on every ownership change.
-    __hash__ = object.__hash__
 
 
 #: The ownership machine: move -> (source, target). A move into `vacant` grants the scope to the
@@ -189,35 +174,37 @@ def scope_taken(scope: Scope, s: SessionRecord, e: SessionEvent) -> bool:
 
 
 def waiting(scope: Scope, s: SessionRecord, e: SessionEvent) -> bool:
-    return bool(s.flags & WAITING)
+    return Flag.WAITING in s.flags
 
 
 def waiting_promotion(scope: Scope, s: SessionRecord, e: SessionEvent) -> bool:
-    return s.flags & (WAITING | PROMOTING) == WAITING | PROMOTING
+    return Flag.WAITING in s.flags and Flag.PROMOTING in s.flags
 
 
 def claimed_start(scope: Scope, s: SessionRecord, e: SessionEvent) -> bool:
-    return s.role is ROLE_PRIMARY and not s.flags & (WAITING | RETRACTING)
+    return s.role is ROLE_PRIMARY and Flag.WAITING not in s.flags and Flag.RETRACTING not in s.flags
 
 
 def secondary_start(scope: Scope, s: SessionRecord, e: SessionEvent) -> bool:
-    return s.role is ROLE_SECONDARY and not s.flags & (WAITING | RETRACTING)
+    return (
+        s.role is ROLE_SECONDARY and Flag.WAITING not in s.flags and Flag.RETRACTING not in s.flags
+    )
 
 
 def retracting_promotion(scope: Scope, s: SessionRecord, e: SessionEvent) -> bool:
-    return s.flags & (RETRACTING | PROMOTING) == RETRACTING | PROMOTING
+    return Flag.RETRACTING in s.flags and Flag.PROMOTING in s.flags
 
 
 def retracting_claim(scope: Scope, s: SessionRecord, e: SessionEvent) -> bool:
-    return bool(s.flags & RETRACTING) and scope.is_holder(s.key)
+    return Flag.RETRACTING in s.flags and scope.is_holder(s.key)
 
 
 def retracting(scope: Scope, s: SessionRecord, e: SessionEvent) -> bool:
-    return bool(s.flags & RETRACTING)
+    return Flag.RETRACTING in s.flags
 
 
 def closing(scope: Scope, s: SessionRecord, e: SessionEvent) -> bool:
-    return bool(s.flags & CLOSING)
+    return Flag.CLOSING in s.flags
 
 
 def holder(scope: Scope, s: SessionRecord, e: SessionEvent) -> bool:
@@ -225,7 +212,7 @@ def holder(scope: Scope, s: SessionRecord, e: SessionEvent) -> bool:
 
 
 def closing_holder(scope: Scope, s: SessionRecord, e: SessionEvent) -> bool:
-    return bool(s.flags & CLOSING) and scope.is_holder(s.key)
+    return Flag.CLOSING in s.flags and scope.is_holder(s.key)
 
 
 def scope_vacant(scope: Scope, s: SessionRecord, e: SessionEvent) -> bool:
@@ -371,8 +358,8 @@ def refuse_exporter_without_recording(
 
 # --------------------------------------------------------------------------- the table
 
-_FRESH = (CREATED, CLOSED)
-_RUNNING = (STARTING, PRIMARY, SECONDARY, DRAINING)
+_FRESH = tuple(s for s in SessionState if s in AT_REST)
+_RUNNING = tuple(s for s in SessionState if s not in AT_REST)
 
 ROWS: tuple[Row, ...] = (
     # start: a fresh or closed session; refusals first, then the role it resolves to
@@ -452,61 +439,28 @@ GRANT_PLANS: dict[bool, Plan] = {True: plan_promotion, False: plan_primary_start
 CLOSE_PENDING_FIRES_IN = frozenset({PRIMARY, SECONDARY})
 
 
-class Compiled:
-    """A row in the form the machine's step reads: flag masks as ints, the `always` guard and
-    whether the plan may be cached decided once, when the table is built."""
-
-    __slots__ = (
-        "always", "cacheable", "clears", "guard", "move", "next_rows", "plan", "refuse", "role",
-        "row", "sets", "source", "target",
-    )  # fmt: skip
-
-    def __init__(self, row: Row) -> None:
-        self.row = row
-        self.source = row.source
-        self.guard = row.guard
-        self.always = row.guard is always
-        self.refuse = row.refuse
-        self.target = row.target
-        self.role = row.role
-        self.move = row.move
-        self.plan = row.plan
-        self.sets = int(row.sets)
-        self.clears = int(row.clears)
-        #: Plans are values of the session's options, except the undoing of a given start.
-        self.cacheable = row.plan is not None and row.plan is not plan_compensation
-        #: The target state's rows by event class, set when the table is built: the step never
-        #: hashes a state (an Enum hashes in Python, a class in C).
-        self.next_rows: StateRows = {}
-
-
-StateRows = dict[type[SessionEvent], tuple["Compiled", ...]]
+#: The rows of one state, by event class, in the order they are tried.
+StateRows = dict[type[SessionEvent], tuple[Row, ...]]
 
 
 @attrs.frozen
 class Table:
-    """The rows, and the same rows compiled and indexed, per state, by event class for the
-    machine's one-lookup step."""
+    """The rows, and the same rows indexed by state and event class for the machine's step."""
 
     rows: tuple[Row, ...] = ROWS
     by_state: dict[SessionState, StateRows] = attrs.field(init=False)
 
     @by_state.default
     def _by_state(self) -> dict[SessionState, StateRows]:
-        cells: dict[SessionState, dict[type[SessionEvent], list[Compiled]]] = {
+        cells: dict[SessionState, dict[type[SessionEvent], list[Row]]] = {
             state: {} for state in SessionState
         }
-        compiled = [Compiled(row) for row in self.rows]
-        for c in compiled:
-            cells[c.source].setdefault(c.row.event, []).append(c)
-        by_state = {
+        for row in self.rows:
+            cells[row.source].setdefault(row.event, []).append(row)
+        return {
             state: {event: tuple(rows) for event, rows in events.items()}
             for state, events in cells.items()
         }
-        for c in compiled:
-            if c.target is not None:
-                c.next_rows = by_state[c.target]
-        return by_state
 
     def replace(self, old: Row, new: Row | None) -> Table:
         """A copy with one row swapped (or dropped): how mutation tests break the machine."""

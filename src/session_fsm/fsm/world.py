@@ -9,6 +9,8 @@ before the recording stopped) as a violation. It is an `Observation`, so the sam
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import attrs
 
 from . import effects as fx
@@ -20,10 +22,19 @@ SHARED_EFFECTS: frozenset[type[fx.Effect]] = frozenset(
     {fx.ClaimPrimary, fx.ReleasePrimary, fx.RegisterHost, fx.UnregisterHost}
 )
 
-WorldSnapshot = tuple[
-    "str | None", "str | None", frozenset[str], frozenset[str], frozenset[str], frozenset[str],
-    frozenset[str], frozenset[str], frozenset[str],
-]  # fmt: skip
+
+class WorldSnapshot(NamedTuple):
+    """The resources as a hashable value (the fields of `World`, frozen)."""
+
+    job_primary: SessionKey | None
+    host_owner: SessionKey | None
+    recording: frozenset[SessionKey]
+    stopped: frozenset[SessionKey]
+    exported: frozenset[SessionKey]
+    spans_open: frozenset[SessionKey]
+    spans_ended: frozenset[SessionKey]
+    contexts_attached: frozenset[SessionKey]
+    running: frozenset[SessionKey]
 
 
 @attrs.define(slots=True)
@@ -108,8 +119,11 @@ class World:
             self.running.add(k)
         elif kind is fx.CloseSession:
             self.running.discard(k)
-        elif kind is fx.DrainSession and k not in self.running:
-            bad(f"{k} drained while not running")
+        elif kind is fx.DrainSession:
+            if k not in self.running:
+                bad(f"{k} drained while not running")
+        else:  # a new effect must say what it does to the resources (WaitForClaim runs nothing)
+            raise TypeError(f"World does not model {kind.__name__}: add it to World.apply")
 
     def forget_history(self, key: SessionKey) -> None:
         """Drop what only mattered while `key` was closing (it is at rest now)."""
@@ -118,7 +132,7 @@ class World:
         self.spans_ended.discard(key)
 
     def snapshot(self) -> WorldSnapshot:
-        return (
+        return WorldSnapshot(
             self.job_primary,
             self.host_owner,
             frozenset(self.recording),
@@ -132,8 +146,14 @@ class World:
 
     @classmethod
     def from_snapshot(cls, snap: WorldSnapshot) -> World:
-        jp, host, rec, stopped, exported, spans, ended, ctx, running = snap
         return cls(
-            jp, host, set(rec), set(stopped), set(exported), set(spans), set(ended), set(ctx),
-            set(running),
-        )  # fmt: skip
+            snap.job_primary,
+            snap.host_owner,
+            set(snap.recording),
+            set(snap.stopped),
+            set(snap.exported),
+            set(snap.spans_open),
+            set(snap.spans_ended),
+            set(snap.contexts_attached),
+            set(snap.running),
+        )

@@ -51,7 +51,7 @@ from ..fsm.events import (
 from ..fsm.invariants import check
 from ..fsm.machine import Scope
 from ..fsm.states import OwnershipState, Role, SessionState
-from ..fsm.table import CLOSING, TABLE, Table
+from ..fsm.table import TABLE, Flag, Table
 from .aio import uncancellable
 from .effects import EffectRunner, Executor
 from .managed import Managed
@@ -582,7 +582,7 @@ class SessionCoordinator:
                 return
             record = self.scope.session(m.key)
             running = (SessionState.PRIMARY, SessionState.SECONDARY, SessionState.DRAINING)
-            if record.state in running and not record.flags & CLOSING:
+            if record.state in running and Flag.CLOSING not in record.flags:
                 self._spawn(self._closed_by_livekit(m, event))
 
         m.on_close = on_close

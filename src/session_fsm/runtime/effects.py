@@ -5,6 +5,7 @@ start is undone here, so the core's compensation only has whole effects to undo)
 from __future__ import annotations
 
 import inspect
+import re
 import typing
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Protocol
@@ -27,23 +28,16 @@ from .managed import Managed
 if TYPE_CHECKING:  # livekit-agents 1.5+ only (adapters/capabilities.py)
     from livekit.agents.voice.remote_session import SessionHost
 
-#: The adapter method of each effect, by name.
+
+def adapter_name(kind: type[fx.Effect]) -> str:
+    """The `EffectRunner` method that runs an effect: its class name in snake_case
+    (`ClaimPrimary` -> `claim_primary`)."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", kind.__name__).lower()
+
+
+#: The adapter method of each effect that does work (`fx.SIGNALS` only tell the runtime).
 ADAPTERS: dict[type[fx.Effect], str] = {
-    fx.ClaimPrimary: "claim_primary",
-    fx.ReleasePrimary: "release_primary",
-    fx.AttachContext: "attach_context",
-    fx.DetachContext: "detach_context",
-    fx.StartSession: "start_session",
-    fx.DrainSession: "drain_session",
-    fx.CloseSession: "close_session",
-    fx.OpenSpan: "open_span",
-    fx.AnnotateSpan: "annotate_span",
-    fx.EndSpan: "end_span",
-    fx.StartRecording: "start_recording",
-    fx.StopRecording: "stop_recording",
-    fx.ExportRecording: "export_recording",
-    fx.RegisterHost: "register_host",
-    fx.UnregisterHost: "unregister_host",
+    kind: adapter_name(kind) for kind in fx.EFFECTS if kind not in fx.SIGNALS
 }
 
 
@@ -262,6 +256,10 @@ def _may_await(adapter: Callable[..., object]) -> bool:
     returns = typing.get_type_hints(adapter)["return"]
     return any(typing.get_origin(kind) is Awaitable for kind in typing.get_args(returns))
 
+
+_missing = [name for name in ADAPTERS.values() if not callable(getattr(EffectRunner, name, None))]
+if _missing:  # a new effect needs its adapter method before anything can run it
+    raise TypeError(f"EffectRunner has no adapter method for: {', '.join(_missing)}")
 
 #: The effects whose adapter can await livekit (or an exporter): the only ones that can hang.
 #: The others are synchronous writes, done when `EffectRunner.run` returns.

@@ -32,7 +32,7 @@ def core_machine(
         accepting[row.event] = accepting.get(row.event, frozenset()) | {row.source}
 
     def states_of(state: State) -> dict[str, Any]:
-        return {key: rec[0] for key, rec in state[0][4]}
+        return {key: rec.state for key, rec in state.scope.sessions}
 
     def _init(self: Any) -> None:
         RuleBasedStateMachine.__init__(self)

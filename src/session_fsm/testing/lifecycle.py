@@ -31,8 +31,9 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from livekit import rtc
 from livekit.agents import Agent, AgentSession
 
+from ..fsm import events
 from ..fsm.errors import SessionLifecycleError
-from ..fsm.events import Close, Drain, Promote, SessionEvent, Start, event_name
+from ..fsm.events import SessionEvent, Start, event_name
 from ..fsm.states import Role, SessionState
 from ..fsm.table import TABLE, Table
 from ..runtime.coordinator import SessionCoordinator
@@ -41,13 +42,8 @@ from .checks import library_tasks, open_files, real_violations
 from .faults import Fault, InjectedFault, inject
 from .offline import in_memory_spans, join, leave, offline_job, offline_room
 
-#: The events a caller sends, and the coordinator method that sends each.
-CALLER_EVENTS: dict[type[SessionEvent], str] = {
-    Start: "start",
-    Drain: "drain",
-    Close: "close",
-    Promote: "promote",
-}
+#: The events a caller sends, and the coordinator method that sends each (named as the event).
+CALLER_EVENTS: dict[type[SessionEvent], str] = {e: event_name(e) for e in events.CALLER_EVENTS}
 
 #: Faults are the exception: most effects run as they should. A hang costs a whole
 #: `effect_timeout` of real time, so it is the rarest.
