@@ -21,7 +21,7 @@ if TYPE_CHECKING:
         RecordingInfo,
     )
     from .fsm import OwnershipState, Role, Scope, SessionLifecycleError, SessionState, errors
-    from .runtime import ParticipantFanout, SessionCoordinator
+    from .runtime import ParticipantFanout, ParticipantSession, SessionCoordinator, listen_only
 
 #: Where each public name lives (the module is imported when the name is first read).
 _HOMES = {
@@ -38,7 +38,9 @@ _HOMES = {
     "SessionState": ".fsm",
     "errors": ".fsm",
     "ParticipantFanout": ".runtime",
+    "ParticipantSession": ".runtime",
     "SessionCoordinator": ".runtime",
+    "listen_only": ".runtime",
 }
 
 __all__ = [
@@ -47,6 +49,7 @@ __all__ = [
     "HttpPutExporter",
     "OwnershipState",
     "ParticipantFanout",
+    "ParticipantSession",
     "RecordingExportResult",
     "RecordingExporter",
     "RecordingInfo",
@@ -56,6 +59,7 @@ __all__ = [
     "SessionLifecycleError",
     "SessionState",
     "errors",
+    "listen_only",
 ]
 
 

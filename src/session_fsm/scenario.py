@@ -155,7 +155,8 @@ class Runner:
                 # let the tone reach the recorder, so the recording holds real audio
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(tone.done.wait(), 2.0)
-            await self.coord.close(session)
+            # a scenario's report is deterministic: a step ends with the session's export
+            await self.coord.close(session, wait_export=True)
         elif op == "drain":
             await self.coord.drain(session)
         else:

@@ -117,17 +117,43 @@ def test_close_of_a_primary_orders_its_effects_and_vacates_only_on_closed() -> N
     scope = Scope()
     run_start(scope, Start("a", record=True, exporter=True))
     effects = scope.handle(Close("a"))
+    # what the primary shares goes first: the handoff waits for the file, never for the upload
     assert [type(e) for e in effects] == [
         fx.CloseSession,
         fx.UnregisterHost,
         fx.StopRecording,
-        fx.ExportRecording,
-        fx.AnnotateSpan,
-        fx.EndSpan,
         fx.DetachContext,
         fx.ReleasePrimary,
     ]
     assert scope.ownership is OwnershipState.RELEASING
+    assert scope.handle(Start("b", role=Role.PRIMARY)) == (fx.WaitForClaim("b"),)
+    # the first `closed`: the scope goes to the waiter, and the export is asked for
+    after = scope.handle(Closed("a"))
+    assert [type(e) for e in after if e.session == "a"] == [
+        fx.ExportRecording,
+        fx.AnnotateSpan,
+        fx.EndSpan,
+    ]
+    assert fx.ClaimPrimary("b") in after
+    assert ownership(scope) == (OwnershipState.CLAIMED, "b", None)
+    assert scope.state("a") is SessionState.DRAINING
+    # the second `closed`: the export ran, its span ended
+    assert scope.handle(Closed("a")) == ()
+    assert scope.state("a") is SessionState.CLOSED
+
+
+def test_close_of_a_primary_without_exporters_ends_its_span_before_the_release() -> None:
+    scope = Scope()
+    run_start(scope, Start("a", record=True))
+    effects = scope.handle(Close("a"))
+    assert [type(e) for e in effects] == [
+        fx.CloseSession,
+        fx.UnregisterHost,
+        fx.StopRecording,
+        fx.EndSpan,
+        fx.DetachContext,
+        fx.ReleasePrimary,
+    ]
     assert scope.handle(Closed("a")) == ()
     assert ownership(scope) == (OwnershipState.VACANT, None, None)
     assert scope.state("a") is SessionState.CLOSED

@@ -211,7 +211,7 @@ async def test_bad_input_is_refused_and_changes_nothing(
         (lambda: SessionCoordinator.for_job(None), TypeError, "JobContext"),  # type: ignore[arg-type]
         (lambda: SessionCoordinator.for_room("room"), TypeError, "rtc.Room"),  # type: ignore[arg-type]
         (lambda: HttpPutExporter(), TypeError, "exactly one"),
-        (lambda: HttpPutExporter("http://x", attempts=0), ValueError, "attempts"),
+        (lambda: HttpPutExporter("http://x", attempts=0), SessionLifecycleError, "attempts"),
         (lambda: Scope().handle("start"), TypeError, "core event"),  # type: ignore[arg-type]
         (lambda: Scope().add(7), TypeError, "str"),  # type: ignore[arg-type]
     ],

@@ -133,12 +133,13 @@ async def test_cancelling_a_close_never_cuts_the_export(
 
     s = new_session()
     await coordinator.start(s, agent(), record=True, exporter=slow)  # type: ignore[arg-type]
-    closing = asyncio.ensure_future(coordinator.close(s))
+    closing = asyncio.ensure_future(coordinator.close(s, wait_export=True))
     await entered.wait()  # the close has reached the export
     closing.cancel()
     release.set()
     with pytest.raises(asyncio.CancelledError):
         await closing
+    await coordinator.exports_done(s)
     assert exported.is_set()
     [outcome] = coordinator.exports(s)
     assert outcome.error is None

@@ -40,7 +40,7 @@ async def test_sequential_primaries_each_record_export_once_and_link_their_span(
         exporter = DirectoryExporter(exported)
         await coordinator.start(session, agent(), record=True, exporter=exporter, name=name)
         await session_lasts(tone)
-        await coordinator.close(session)
+        await coordinator.close(session, wait_export=True)
         [outcome] = coordinator.exports(session)
         assert outcome.error is None and outcome.exporter == "directory"
         path = coordinator.recording_path(session)
@@ -98,7 +98,7 @@ async def test_a_hanging_exporter_is_cut_at_its_timeout_and_others_keep_their_re
         session, agent(), record=True, exporter=[stalled, DirectoryExporter(tmp_path)], name="v"
     )
     await session_lasts(tone)
-    await asyncio.wait_for(coord.close(session), 5.0)  # bounded by the export timeout
+    await asyncio.wait_for(coord.close(session, wait_export=True), 5.0)  # export_timeout
     hung, copied = coord.exports(session)
     assert hung.error == "timed out after 0.2s" and copied.error is None
     [span] = [s for s in span_exporter.get_finished_spans() if s.name == "agent_session"]
@@ -129,7 +129,7 @@ async def test_exporter_failures_and_garbage_are_recorded_not_raised(
         session, agent(), record=True, exporter=[raises, garbage, typed_wrong, with_path], name="v"
     )
     await session_lasts(tone)
-    await coordinator.close(session)
+    await coordinator.close(session, wait_export=True)
     errors = [o.error for o in coordinator.exports(session)]
     assert errors[0] == "ConnectionError: storage is down"
     assert errors[1] is not None and "expected RecordingExportResult" in errors[1]

@@ -84,7 +84,7 @@ async def test_the_span_ends_after_the_recording_references(
     session, tone = toned()
     await coordinator.start(session, agent(), record=True, exporter=exporter, name="r")
     await session_lasts(tone)
-    await coordinator.close(session)
+    await coordinator.close(session, wait_export=True)
     assert seen_open == [True]
     [span] = by_name(span_exporter)["r"]
     assert (span.attributes or {})["lk.recording_id"] == "rec-1"

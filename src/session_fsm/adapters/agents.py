@@ -101,7 +101,10 @@ def unseat_participant(room: rtc.Room, identity: str) -> rtc.RemoteParticipant |
 
 
 def job_primary(job: JobContext) -> AgentSession[Any] | None:
-    return job._primary_agent_session
+    """The job's primary; None while only the 1.5 stand-in holds it (another start under way
+    reads the designation as free, not as a foreign session)."""
+    holder = job._primary_agent_session
+    return None if holder is _STAND_IN else holder
 
 
 @contextlib.contextmanager

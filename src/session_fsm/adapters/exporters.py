@@ -2,9 +2,9 @@
 
 An exporter is an async callable `(RecordingInfo) -> RecordingExportResult`, or an object with
 `async export(info)`. They run when the primary closes, after the recording is finalised and
-before the session's span ends, all at once, each under its own timeout: a failing or hanging
-exporter is recorded (span event and status) and never holds the close beyond its timeout or
-loses another exporter's result.
+before the session's span ends, all at once, each in a task of its own under its own timeout: a
+failing, hanging or cancelled exporter is recorded (span event and status) and never holds the
+close beyond its timeout or loses another exporter's result.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import hashlib
 import inspect
+import math
 import os
 import tempfile
 from collections.abc import Awaitable, Callable
@@ -22,6 +23,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
 import attrs
+
+from ..fsm.errors import InvalidInput
 
 
 @attrs.frozen
@@ -108,23 +111,68 @@ def validate_result(value: object) -> RecordingExportResult:
     return value
 
 
-async def _export_one(exporter: ExporterLike, info: RecordingInfo, timeout: float) -> ExportOutcome:
-    name = exporter_name(exporter)
+#: How long a cut exporter is given to stop. A cancelled task stops at its next step; only an
+#: exporter that swallows its cancellation takes longer, and it may not hold a close for long.
+STOP_GRACE = 1.0
+
+
+async def _call(exporter: ExporterLike, info: RecordingInfo) -> RecordingExportResult:
     call = exporter.export if isinstance(exporter, RecordingExporter) else exporter
-    try:
-        result = validate_result(await asyncio.wait_for(call(info), timeout))
-    except TimeoutError:
-        return ExportOutcome(name, error=f"timed out after {timeout:g}s")
-    except Exception as exc:
+    return validate_result(await call(info))
+
+
+def _outcome(name: str, task: asyncio.Task[RecordingExportResult], why: str) -> ExportOutcome:
+    """What one exporter's task came to; `why` says what cut it if it did not finish."""
+    if not task.done():
+        return ExportOutcome(name, error=why)
+    if task.cancelled():  # it raised CancelledError, or cancelled its own task
+        return ExportOutcome(name, error="CancelledError: the exporter was cancelled")
+    exc = task.exception()
+    if exc is not None:
         return ExportOutcome(name, error=f"{type(exc).__name__}: {exc}")
+    result = task.result()
     return ExportOutcome(name, result.url, result.id, result.path)
 
 
 async def run_exporters(
-    exporters: tuple[ExporterLike, ...], info: RecordingInfo, timeout: float
+    exporters: tuple[ExporterLike, ...],
+    info: RecordingInfo,
+    timeout: float,
+    into: list[ExportOutcome] | None = None,
 ) -> list[ExportOutcome]:
-    """Run every exporter at once, each bounded by `timeout`; results in the order given."""
-    return list(await asyncio.gather(*(_export_one(e, info, timeout) for e in exporters)))
+    """Run every exporter at once, each in a task of its own and bounded by `timeout`; results in
+    the order given, also appended to `into`.
+
+    Each exporter is isolated: whatever it does (raise, hang, raise `CancelledError`, cancel its
+    own task) is its own entry with an error, and never touches the others' results. No exporter
+    task outlives this call: past `timeout`, or when the caller is cancelled (the coordinator's
+    watchdog, job shutdown), the unfinished ones are cancelled and awaited (one that swallows
+    its cancellation, for `STOP_GRACE` at most); on a cancellation of the caller, the
+    outcomes (finished ones kept, cut ones as errors) are in `into` before the cancellation is
+    raised again."""
+    names = [exporter_name(e) for e in exporters]
+    tasks = [asyncio.ensure_future(_call(e, info)) for e in exporters]
+    why = f"timed out after {timeout:g}s"
+    cut: BaseException | None = None
+    try:
+        if tasks:
+            await asyncio.wait(tasks, timeout=timeout)
+    except asyncio.CancelledError as exc:
+        cut, why = exc, "cut before it finished (the close was cut short)"
+    pending = [t for t in tasks if not t.done()]
+    for task in pending:
+        task.cancel()
+    outcomes = [
+        _outcome(name, task, why if task in pending else "")
+        for name, task in zip(names, tasks, strict=True)
+    ]
+    if into is not None:
+        into.extend(outcomes)
+    if pending:  # cancelled above: a well-behaved exporter stops at its next step
+        await asyncio.wait(pending, timeout=STOP_GRACE)
+    if cut is not None:
+        raise cut
+    return outcomes
 
 
 # --------------------------------------------------------------------------- built-in exporters
@@ -145,6 +193,8 @@ class DirectoryExporter:
     name = "directory"
 
     def __init__(self, root: str | os.PathLike[str]) -> None:
+        if not isinstance(root, str | os.PathLike) or not str(root) or "\0" in str(root):
+            raise InvalidInput(f"DirectoryExporter: root must be a directory path, got {root!r}")
         self.root = Path(root)
 
     async def export(self, info: RecordingInfo) -> RecordingExportResult:
@@ -178,6 +228,21 @@ class DirectoryExporter:
 UrlFactory = Callable[[RecordingInfo], "str | Awaitable[str]"]
 
 
+def _number(name: str, value: object, *, zero_ok: bool) -> None:
+    """Seconds for an exporter's setting: a finite int or float (not a bool, not NaN)."""
+    if (
+        type(value) is bool
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or value < 0
+        or (value == 0 and not zero_ok)
+    ):
+        least = "zero or more" if zero_ok else "more than zero"
+        raise InvalidInput(
+            f"HttpPutExporter: {name} must be a finite number of seconds, {least}; got {value!r}"
+        )
+
+
 class HttpPutExporter:
     """Stream the recording with an HTTP `PUT`, the shape of a presigned object-storage URL.
 
@@ -200,8 +265,19 @@ class HttpPutExporter:
     ) -> None:
         if (url_template is None) == (url_factory is None):
             raise TypeError("give exactly one of url_template or url_factory")
-        if attempts < 1:
-            raise ValueError("attempts must be at least 1")
+        if url_template is not None and not isinstance(url_template, str):
+            raise InvalidInput(f"HttpPutExporter: url_template must be a str, got {url_template!r}")
+        if url_factory is not None and not callable(url_factory):
+            raise InvalidInput(f"HttpPutExporter: url_factory must be callable: {url_factory!r}")
+        if type(attempts) is not int or attempts < 1:
+            raise InvalidInput(f"HttpPutExporter: attempts must be an int >= 1, got {attempts!r}")
+        _number("backoff", backoff, zero_ok=True)
+        _number("request_timeout", request_timeout, zero_ok=False)
+        if headers is not None and (
+            not isinstance(headers, dict)
+            or not all(isinstance(k, str) and isinstance(v, str) for k, v in headers.items())
+        ):
+            raise InvalidInput(f"HttpPutExporter: headers must map str to str, got {headers!r}")
         self.url_template = url_template
         self.url_factory = url_factory
         self.attempts = attempts

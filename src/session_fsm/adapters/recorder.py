@@ -3,12 +3,18 @@ checked Ogg file at close.
 
 livekit records every primary of a job to `job.session_directory / "audio.ogg"`, so a second
 primary overwrites the first. Before each primary starts, the job's session directory is pointed
-at `<job directory>/recordings/<n>-<session>/`; it is put back when the designation is released.
+at `<job directory>/recordings/<job id>-<UTC time>-<random>-<session>/`; it is put back when the
+designation is released. The job id, the time and 48 random bits keep folders apart when jobs share
+a session directory (console mode gives every job of a process the same one) and from folders an
+earlier run left; the session's name is only there for people reading the folder, reduced to
+ASCII letters, digits, `-`, `_` and `.` and cut short, so any name makes a valid path.
 """
 
 from __future__ import annotations
 
+import re
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +37,17 @@ class RecordingFile:
     ended_at: float
 
 
+#: How much of a job id or session name goes into a folder name (bytes: the parts are ASCII).
+NAME_PART_LIMIT = 64
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+def folder_part(text: str) -> str:
+    """`text` as part of a folder name on any filesystem: ASCII, no separators, no leading dot
+    (no `.`/`..`), at most `NAME_PART_LIMIT` characters."""
+    return _UNSAFE.sub("_", text).lstrip(".")[:NAME_PART_LIMIT] or "_"
+
+
 class Recordings:
     """The recording directories of one job's primaries."""
 
@@ -38,13 +55,13 @@ class Recordings:
         self.job = job
         self.base = agents.session_directory(job)
         self.root = self.base / "recordings"
-        self._count = 0
+        self.job_id = folder_part(job.job.id or "job")
 
     def prepare(self, key: str) -> Path:
         """Point the job's session directory at a fresh directory for `key`'s recording."""
-        self._count += 1
-        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in key)
-        directory = self.root / f"{self._count:04d}-{safe}"
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        name = f"{self.job_id}-{stamp}-{uuid.uuid4().hex[:12]}-{folder_part(key)}"
+        directory = self.root / name
         directory.mkdir(parents=True, exist_ok=False)
         agents.set_session_directory(self.job, directory)
         return directory / "audio.ogg"

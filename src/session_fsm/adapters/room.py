@@ -3,10 +3,11 @@
 An rtc `Room` takes one handler per topic and `unregister_*` removes whatever is there, so on
 livekit-agents 1.8.9 a closing secondary removes the primary's `lk.agent.pre-connect-audio-buffer`
 handler, and a second session's `lk.chat` registration fails with only a log line. This registry
-reserves each topic for the first session that asks, synchronously (so two concurrent starts
-cannot both think a topic is free), and turns the topic off in the `RoomOptions` of every later
-session, which then neither registers nor unregisters it. It reports which topics a session did
-not get, and removes a handler at close only if that session owns it.
+reserves each topic for the first *primary* that asks, synchronously (so two concurrent starts
+cannot both think a topic is free), and turns the topic off in the `RoomOptions` of every other
+session (every secondary, whenever it starts), which then neither registers nor unregisters
+it. It reports which topics a session did not get, and removes a handler at close only if that
+session owns it.
 
 `lk.agent.session` (the host handler) is owned by the scope's primary only: the core decides when
 it is registered and removed; this registry records and checks it.
@@ -27,6 +28,9 @@ from . import agents
 HOST_TOPIC = "lk.agent.session"
 PRE_CONNECT_TOPIC = "lk.agent.pre-connect-audio-buffer"
 CHAT_TOPIC = "lk.chat"
+#: What `denied_topics()` names as the owner of a RoomIO topic a secondary asked for while no
+#: primary holds it: the topic is kept for the primary.
+PRIMARY_ONLY = "the primary (RoomIO topics are never a secondary's)"
 
 
 @attrs.frozen
@@ -83,13 +87,17 @@ class RoomTopics:
 
     # ------------------------------------------------------------------ RoomIO's topics
 
-    def plan(self, key: str, options: RoomOptions | None) -> TopicPlan:
-        """Reserve the free RoomIO topics for `key`; switch the taken ones off in its options."""
+    def plan(self, key: str, options: RoomOptions | None, *, primary: bool = True) -> TopicPlan:
+        """Reserve the free RoomIO topics for `key`; switch the taken ones off in its options.
+        Only a primary takes them: a secondary (a listen-only transcriber) is always denied them,
+        so a transcriber that starts between two primaries cannot keep them from the next one."""
         granted, denied = [], {}
         for topic in _DEFAULT_WANTED if options is None else _wanted(options):
             owner = self.owners.get(topic)
             if owner is None and self.registered(topic):
                 owner = "a handler registered outside this library"
+            if owner is None and not primary:
+                owner = PRIMARY_ONLY
             if owner is None or owner == key:
                 self.owners[topic] = key
                 granted.append(topic)

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
 
+from opentelemetry import context as otel_context
 from opentelemetry.trace import Span, SpanContext, Status, StatusCode
 from opentelemetry.util.types import Attributes, AttributeValue
 
@@ -29,9 +30,28 @@ RECORDING_PATH = "lk.recording_path"
 STATE_EVENT = "lk.session.state"
 
 
+#: In a session's own context (and every task livekit starts from it, its agent's `on_enter`
+#: included): the trace context that session was started in.
+_STARTED_IN: contextvars.ContextVar[otel_context.Context | None] = contextvars.ContextVar(
+    "session_fsm_started_in", default=None
+)
+
+
 def new_context() -> contextvars.Context:
-    """A copy of the caller's context for one session's start to run in."""
-    return contextvars.copy_context()
+    """A copy of the caller's context for one session's start to run in. Started from another
+    session's code (an `Agent.on_enter` that starts a session), the copy is given the trace
+    context that other session was started in, so the new span is its sibling, never nested
+    under it."""
+    ctx = contextvars.copy_context()
+    outer = ctx.get(_STARTED_IN)
+
+    def enter() -> None:
+        if outer is not None:
+            otel_context.attach(outer)  # in this private copy only; never detached, never seen
+        _STARTED_IN.set(otel_context.get_current())
+
+    ctx.run(enter)
+    return ctx
 
 
 class SessionSpan(Span):

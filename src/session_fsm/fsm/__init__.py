@@ -30,11 +30,14 @@ step. A failed or cancelled start does not let go of its claim until the runtime
 the failed start still held it.
 
 Why close orders its effects as it does (`table.plan_primary_close`): the livekit session closes
-first (its teardown stops the recorder), then the recording is finalised, exported, and its
-references are put on the span; then the span ends (so nothing is attached after the end), the
-trace context is detached, the `lk.agent.session` handler is removed, and only then is the job's
-designation released and, on `closed`, the scope vacant. A later primary therefore always finds
-the designation and the handler free, and sequential primaries never share a recording.
+first (its teardown stops the recorder and the `lk.agent.session` handler), then the recording is
+finalised, the trace context is detached, and the job's designation is released; on `closed` the
+scope is vacant and a waiting start is granted. A later primary therefore always finds the
+designation and the handler free, sequential primaries never share a recording, and a handoff
+waits for the recording file, never for an upload. A holder with exporters reports `closed` twice:
+the first vacates the scope and asks for `plan_export` (export, put the references on the span,
+end the span), the second ends the session; without exporters the span ends before the release.
+Either way no span ends before what belongs on it is known.
 """
 
 from .effects import COMPENSATION, Effect, compensate

@@ -84,6 +84,18 @@ class InvalidInput(SessionLifecycleError):
     code = "invalid_input"
 
 
+class ScopeClosed(SessionLifecycleError):
+    """A start (or a fan-out) asked of a coordinator whose job or room was shut down."""
+
+    code = "scope_closed"
+
+
+class ForeignSession(SessionLifecycleError):
+    """A session that was already started directly with livekit, outside any coordinator."""
+
+    code = "foreign_session"
+
+
 class UnsupportedByLivekit(SessionLifecycleError):
     """The installed livekit-agents lacks what the start asked for (a session host, session
     recording): nothing was changed; upgrade livekit-agents or leave the option out. Which
@@ -105,6 +117,8 @@ ERROR_CODES: tuple[str, ...] = tuple(
         StartFailedError,
         EffectFailed,
         InvalidInput,
+        ScopeClosed,
+        ForeignSession,
         UnsupportedByLivekit,
     )
 )

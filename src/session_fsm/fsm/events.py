@@ -78,7 +78,9 @@ class Close:
 
 @attrs.frozen(slots=True)
 class Closed:
-    """Every effect of the session's close has run."""
+    """Every effect of the session's close has run. A holder whose recording goes to exporters
+    reports it twice: after the shared part of its close (the scope is then vacated), and after
+    the export (`table.plan_export`)."""
 
     session: SessionKey = attrs.field(validator=_str)
 

@@ -215,6 +215,11 @@ def closing_holder(scope: Scope, s: SessionRecord, e: SessionEvent) -> bool:
     return Flag.CLOSING in s.flags and scope.is_holder(s.key)
 
 
+def closing_holder_exporting(scope: Scope, s: SessionRecord, e: SessionEvent) -> bool:
+    """The holder's close released everything shared; its recording still has to be exported."""
+    return Flag.CLOSING in s.flags and s.record and s.exporter and scope.is_holder(s.key)
+
+
 def scope_vacant(scope: Scope, s: SessionRecord, e: SessionEvent) -> bool:
     return scope.ownership is VACANT
 
@@ -269,19 +274,26 @@ def plan_drain(scope: Scope, s: SessionRecord, e: SessionEvent) -> tuple[fx.Effe
 
 def plan_primary_close(scope: Scope, s: SessionRecord, e: SessionEvent) -> tuple[fx.Effect, ...]:
     """The host handler goes with the session (livekit's `aclose()` closes both); the recording
-    stops, is exported, its references go on the span, the span ends, and only then the
-    designation goes: a later primary finds everything free, and no span ends before what
-    belongs on it is known."""
+    is finalised; then the designation goes, so a handoff waits for the file, never for an
+    upload. A recording with exporters keeps its span open: the export comes after the release
+    (`plan_export`); without exporters the span ends here, before the release."""
     k = s.key
     plan: list[fx.Effect] = [fx.CloseSession(k)]
     if s.host:
         plan.append(fx.UnregisterHost(k))
     if s.record:
         plan.append(fx.StopRecording(k))
-        if s.exporter:
-            plan += (fx.ExportRecording(k), fx.AnnotateSpan(k, "recording"))
-    plan += (fx.EndSpan(k), fx.DetachContext(k), fx.ReleasePrimary(k))
+    if not (s.record and s.exporter):
+        plan.append(fx.EndSpan(k))
+    plan += (fx.DetachContext(k), fx.ReleasePrimary(k))
     return tuple(plan)
+
+
+def plan_export(scope: Scope, s: SessionRecord, e: SessionEvent) -> tuple[fx.Effect, ...]:
+    """After the release: export the finalised recording, put its references on the span, and
+    only then end the span (no span ends before what belongs on it is known)."""
+    k = s.key
+    return (fx.ExportRecording(k), fx.AnnotateSpan(k, "recording"), fx.EndSpan(k))
 
 
 def plan_secondary_close(scope: Scope, s: SessionRecord, e: SessionEvent) -> tuple[fx.Effect, ...]:
@@ -408,7 +420,10 @@ ROWS: tuple[Row, ...] = (
     Row(STARTING, Close, waiting, CLOSED, clears=Flag.WAITING),
     Row(STARTING, Close, always, STARTING, sets=Flag.CLOSE_PENDING),
     Row(CLOSED, Close, always, CLOSED),
-    # closed: the close (or a failed start's undoing) effects all ran
+    # closed: the close (or a failed start's undoing) effects all ran. A holder whose recording
+    # goes to exporters reports it twice: once the shared part of its close ran (the scope is
+    # vacated, a waiting start is granted), then once the export and its span are done.
+    Row(DRAINING, Closed, closing_holder_exporting, DRAINING, move=Move.VACATE, plan=plan_export),
     Row(DRAINING, Closed, closing_holder, CLOSED, move=Move.VACATE),
     Row(DRAINING, Closed, closing, CLOSED),
     Row(STARTING, Closed, retracting_promotion, SECONDARY, role=Role.SECONDARY,

@@ -35,10 +35,13 @@ def in_memory_spans() -> InMemorySpanExporter:
 
 def span_violations(spans: list[ReadableSpan]) -> list[str]:
     """Each managed session's span ends once (the SDK exports a span once per `end()`) and no
-    session span is parented to another session's span."""
+    session span descends from another session's span (its whole ancestry is checked)."""
     sessions = [s for s in spans if s.name == "agent_session" and (s.attributes or {}).get(ROLE)]
     broken = []
     ids = {s.context.span_id for s in sessions if s.context is not None}
+    #: every finished span's parent, to walk a session span's ancestry (a session started from
+    #: agent code nests under the other session's turn or activity spans, not directly under it)
+    parents = {s.context.span_id: s.parent for s in spans if s.context is not None}
     seen: set[int] = set()
     for span in sessions:
         assert span.context is not None
@@ -46,6 +49,11 @@ def span_violations(spans: list[ReadableSpan]) -> list[str]:
         if span.context.span_id in seen:
             broken.append(f"span of {name} ended twice")
         seen.add(span.context.span_id)
-        if span.parent is not None and span.parent.span_id in ids:
-            broken.append(f"span of {name} nests under another session's span")
+        ancestor, walked = span.parent, set()
+        while ancestor is not None and ancestor.span_id not in walked:
+            if ancestor.span_id in ids:
+                broken.append(f"span of {name} nests under another session's span")
+                break
+            walked.add(ancestor.span_id)
+            ancestor = parents.get(ancestor.span_id)
     return broken

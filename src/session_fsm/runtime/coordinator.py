@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,9 @@ from ..fsm import effects as fx
 from ..fsm.errors import (
     ClaimTimeout,
     EffectFailed,
+    ForeignSession,
     InvalidInput,
+    ScopeClosed,
     SessionLifecycleError,
     StartFailedError,
 )
@@ -54,6 +57,7 @@ from ..fsm.states import OwnershipState, Role, SessionState
 from ..fsm.table import TABLE, Flag, Table
 from .aio import uncancellable
 from .effects import EffectRunner, Executor
+from .fanout import ParticipantFanout
 from .managed import Managed
 from .observe import RealObservation
 from .watchdog import EffectWatchdog
@@ -101,8 +105,14 @@ class SessionCoordinator:
             ("export_timeout", export_timeout),
             ("effect_timeout", effect_timeout),
         ):
-            if not isinstance(value, int | float) or value <= 0:
-                raise InvalidInput(f"{name} must be a positive number of seconds, got {value!r}")
+            _seconds(name, value)
+        if effect_timeout <= export_timeout:
+            raise InvalidInput(
+                f"effect_timeout ({effect_timeout:g}s) must be longer than export_timeout "
+                f"({export_timeout:g}s): the export is one effect, and the effect watchdog would "
+                "cut it (and every exporter with it) before the exporters' own timeout. Raise "
+                "effect_timeout or lower export_timeout."
+            )
         self.job = job
         self.room = room if room is not None else (job.room if job is not None else None)
         self.claim_timeout = float(claim_timeout)
@@ -120,6 +130,11 @@ class SessionCoordinator:
         #: the (at most one) session waiting for the scope: its grant is resolved by `_feed`
         self._awaiting_grant: set[Managed] = set()
         self._last_primary: AgentSession[Any] | None = None
+        #: The per-participant fan-outs on this scope: shutdown closes them first.
+        self._fanouts: list[ParticipantFanout] = []
+        self._joins = 0
+        #: Set by `shutdown()` (the job's end): no start after it.
+        self.shut_down = False
         self.runner: Executor = EffectRunner(
             job=job,
             room=self.room,
@@ -128,7 +143,7 @@ class SessionCoordinator:
         )
         if job is not None:
             agents.hook_session_end(job, self._before_session_end, self._after_session_end)
-            job.add_shutdown_callback(self.aclose)
+            job.add_shutdown_callback(self.shutdown)
 
     # ------------------------------------------------------------------ construction
 
@@ -222,6 +237,9 @@ class SessionCoordinator:
         """Start `session` with `agent` in this scope; returns the state it lands in (primary,
         secondary, or closed when a close won the race)."""
         key, m = self._admit(session, name)
+        self._refuse_if_shut(key)
+        if key not in self.scope or self.scope.state(key) in _AT_REST:
+            self._refuse_foreign(session, key)
         role_ = _role(role, key)
         if not isinstance(agent, Agent):
             raise TypeError(f"session {key!r}: agent must be a livekit Agent, got {agent!r}")
@@ -245,6 +263,8 @@ class SessionCoordinator:
         if host and self.room is None:
             raise InvalidInput(f"session {key!r}: host=True needs a room", session=key)
         CAPABILITIES.refuse_unsupported(key, host=host)
+        if m.exporting is not None:  # its last recording is still exporting: let it finish
+            await m.closed.wait()
         self._sync_foreign()
         event = Start(
             key,
@@ -255,10 +275,26 @@ class SessionCoordinator:
         )
         effects = self._feed(event, admit=m)
         if not effects:
+            if m.starting is not None:  # a start under way: this one has the same outcome
+                return await asyncio.shield(m.starting)
             return self.scope.state(key)
         m.agent, m.room, m.room_options, m.exporters = agent, self.room, room_options, exporters
         self._listen(m)
-        return await self._run_start(m, effects, timeout)
+        outcome = m.starting = asyncio.get_running_loop().create_future()
+        try:
+            state = await self._run_start(m, effects, timeout)
+        except asyncio.CancelledError:  # this caller's cancellation is not another's: they
+            outcome.set_result(self.scope.state(key))  # see where the undone start left it
+            raise
+        except BaseException as exc:
+            outcome.set_exception(exc)
+            outcome.exception()  # seen: nobody else may be waiting for it
+            raise
+        else:
+            outcome.set_result(state)
+            return state
+        finally:
+            m.starting = None
 
     async def drain(self, session: AgentSession[Any]) -> SessionState:
         key = self._key(session)
@@ -279,18 +315,37 @@ class SessionCoordinator:
                 ) from exc
         return self.scope.state(key)
 
-    async def close(self, session: AgentSession[Any]) -> SessionState:
-        """Close the session (it waits for a start or close already under way)."""
+    async def close(self, session: AgentSession[Any], *, wait_export: bool = False) -> SessionState:
+        """Close the session (it waits for a start or close already under way).
+
+        It returns once the livekit session is closed, its recording finalised and everything
+        it shared (the job's primary designation, the room's topics) released: `closed`, or
+        `draining` while its recording is still being exported in the background (bounded by
+        `export_timeout`; its span ends after the export). `wait_export=True` also waits for the
+        export, as does `await coord.exports_done(session)`."""
         key = self._key(session)
+        if type(wait_export) is not bool:
+            raise TypeError(f"session {key!r}: wait_export must be True or False")
         m = self._managed[key]
         if self.scope.state(key) is SessionState.CREATED:
             return SessionState.CREATED
         effects = self._feed(Close(key))
         if effects:
-            await uncancellable(self._wind_down(m, effects))
+            await uncancellable(self._close_down(m, effects))
         elif self.scope.state(key) is not SessionState.CLOSED:
+            await m.released.wait()
+        if wait_export:
             await m.closed.wait()
         return self.scope.state(key)
+
+    async def exports_done(self, session: AgentSession[Any]) -> list[ExportOutcome]:
+        """Wait until the session's close has exported its recording and ended its span; its
+        export outcomes (`exports(session)`)."""
+        key = self._key(session)
+        m = self._managed[key]
+        if self.scope.state(key) is not SessionState.CREATED:
+            await m.closed.wait()
+        return self.exports(session)
 
     async def promote(
         self, session: AgentSession[Any], *, claim_timeout: float | None = None
@@ -321,14 +376,35 @@ class SessionCoordinator:
         factory: Callable[[rtc.RemoteParticipant], Any],
         *,
         kinds: Iterable[int] | None = None,
-    ) -> Any:
-        """One secondary session per remote participant; see `ParticipantFanout`."""
-        from .fanout import ParticipantFanout
-
+    ) -> ParticipantFanout:
+        """One listen-only secondary session per remote participant; see `ParticipantFanout`."""
         return ParticipantFanout(self, factory, kinds=kinds)
 
+    def adopt_fanout(self, fanout: ParticipantFanout) -> None:
+        """A fan-out on this scope: shutdown closes it before the sessions."""
+        self._refuse_if_shut("per_participant")
+        self._fanouts.append(fanout)
+
+    def join_name(self, identity: str) -> str:
+        """A name for a participant's session no other session of this scope has (two fan-outs
+        on one coordinator, or a participant coming back, never clash)."""
+        while True:
+            self._joins += 1
+            name = f"{identity}#{self._joins}"
+            if name not in self._managed:
+                return name
+
     async def aclose(self) -> None:
-        """Close every managed session, each within `close_timeout` (job shutdown)."""
+        """Close every fan-out and managed session, then give the exports still running what is
+        left of `close_timeout` (see `shutdown()` for the job's end): an export still running
+        then is cut (each unfinished exporter gets an error entry, the finished ones keep their
+        results, the span ends with them). A livekit close that hangs is bounded by
+        `effect_timeout`: a close is never cut half-way."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.close_timeout
+        fanouts, self._fanouts = self._fanouts, []
+        for fanout in fanouts:  # no start may land after this: they are cancelled and undone
+            await fanout.aclose()
         live = [m for m in self._managed.values() if self.scope.state(m.key) not in _AT_REST]
         results = await asyncio.gather(
             *(asyncio.wait_for(self.close(m.session), self.close_timeout) for m in live),
@@ -337,7 +413,19 @@ class SessionCoordinator:
         for m, result in zip(live, results, strict=True):
             if isinstance(result, BaseException):
                 logger.error("closing session %r at shutdown: %r", m.key, result)
+        exporting = [m.exporting for m in self._managed.values() if m.exporting is not None]
+        if exporting:
+            _, late = await asyncio.wait(exporting, timeout=max(0.0, deadline - loop.time()))
+            for task in late:
+                task.cancel()
         await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def shutdown(self) -> None:
+        """The job's shutdown (livekit calls it; call it yourself for a Room scope you are done
+        with): `aclose()`, and from then on every `start()` and `per_participant()` is refused
+        with `scope_closed`. `aclose()` alone closes everything and leaves the scope usable."""
+        self.shut_down = True
+        await self.aclose()
 
     def forget(self, session: AgentSession[Any]) -> None:
         """Drop a closed session from the scope (the per-participant fan-out does this): the
@@ -354,12 +442,32 @@ class SessionCoordinator:
 
     # ------------------------------------------------------------------ the machinery
 
+    def _refuse_foreign(self, session: AgentSession[Any], key: str) -> None:
+        """A session livekit already runs, started without this coordinator: refused, not
+        adopted (see docs/topics.md): nothing says what its start took."""
+        if agents.is_running(session):
+            raise ForeignSession(
+                f"session {key!r} is already running: it was started directly with livekit "
+                "(AgentSession.start), so this coordinator cannot know what it took (the job's "
+                "primary designation, the room's topics, its trace context). Close it "
+                "(await session.aclose()) and start it through the coordinator.",
+                session=key,
+            )
+
+    def _refuse_if_shut(self, what: str) -> None:
+        if self.shut_down:
+            scope = f"job {self.job.job.id!r}" if self.job is not None else "room"
+            raise ScopeClosed(
+                f"{what}: the coordinator of this {scope} was shut down (its sessions are "
+                f"closed, ownership {self.scope.ownership.value}); nothing can start in it. "
+                "Start sessions in a live job (a new JobContext, or a new Room's coordinator).",
+                session=what,
+            )
+
     def _timeout(self, claim_timeout: float | None) -> float:
         if claim_timeout is None:
             return self.claim_timeout
-        if not isinstance(claim_timeout, int | float) or claim_timeout <= 0:
-            raise InvalidInput(f"claim_timeout must be positive seconds, got {claim_timeout!r}")
-        return float(claim_timeout)
+        return _seconds("claim_timeout", claim_timeout)
 
     def _check_session(self, session: object) -> None:
         """A livekit AgentSession that no other coordinator manages."""
@@ -449,8 +557,10 @@ class SessionCoordinator:
             telemetry.record_state(m.span, before, after)
         if after is _CLOSED:
             m.closed.set()
+            m.released.set()
         elif before is _CLOSED:  # started again
             m.closed.clear()
+            m.released.clear()
 
     async def _run_start(
         self, m: Managed, effects: tuple[fx.Effect, ...], timeout: float
@@ -479,7 +589,7 @@ class SessionCoordinator:
             ) from exc
         after = self._feed(Started(m.key))
         if after:  # a close arrived while it was starting
-            await uncancellable(self._wind_down(m, after))
+            await uncancellable(self._close_down(m, after))
         return self.scope.state(m.key)
 
     async def _wait_for_grant(self, m: Managed, timeout: float) -> tuple[fx.Effect, ...] | None:
@@ -515,7 +625,21 @@ class SessionCoordinator:
         undo = self._feed(StartFailed(m.key, completed))
         after = await self._wind_down(m, undo)
         if after:  # a failed promotion with a close pending: close the secondary
-            await self._wind_down(m, after)
+            await self._close_down(m, after)
+
+    async def _close_down(self, m: Managed, effects: tuple[fx.Effect, ...]) -> None:
+        """A close: what it shares is released when this returns; an export the core asks for
+        after that runs in the background (`m.exporting`), so no handoff waits for an upload."""
+        after = await self._wind_down(m, effects)
+        if after:
+            m.exporting = self._spawn(self._export(m, after))
+        m.released.set()
+
+    async def _export(self, m: Managed, effects: tuple[fx.Effect, ...]) -> None:
+        try:
+            await self._wind_down(m, effects)
+        finally:
+            m.exporting = None
 
     async def _wind_down(self, m: Managed, effects: tuple[fx.Effect, ...]) -> tuple[fx.Effect, ...]:
         """Run every effect even if one fails, then tell the core `closed`; returns what that asks
@@ -601,14 +725,15 @@ class SessionCoordinator:
             m.span.add_event("lk.session.closed_by_livekit", {"reason": str(event.reason.value)})
         await self.close(m.session)
 
-    def _spawn(self, work: Awaitable[Any]) -> None:
+    def _spawn(self, work: Awaitable[Any]) -> asyncio.Task[Any]:
         task = asyncio.ensure_future(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
 
     async def _before_session_end(self) -> None:
         """Job shutdown, before livekit's session-end work and the room disconnect."""
-        await self.aclose()
+        await self.shutdown()
         if self.job is not None and agents.job_primary(self.job) is None:
             # livekit's end-of-job report covers "the primary": show it the last one, closed
             agents.set_job_primary(self.job, self._last_primary)
@@ -616,6 +741,18 @@ class SessionCoordinator:
     async def _after_session_end(self) -> None:
         if self.job is not None and agents.job_primary(self.job) is self._last_primary:
             agents.set_job_primary(self.job, None)
+
+
+def _seconds(name: str, value: object) -> float:
+    """A timeout: a finite, positive int or float (not a bool, not NaN)."""
+    if (
+        type(value) is bool
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or value <= 0
+    ):
+        raise InvalidInput(f"{name} must be a positive, finite number of seconds, got {value!r}")
+    return float(value)
 
 
 def _role(role: Role | str, key: str) -> Role:

@@ -16,7 +16,7 @@ from opentelemetry.trace import Span
 
 from ..adapters import agents, telemetry
 from ..adapters.capabilities import CAPABILITIES
-from ..adapters.exporters import RecordingInfo, run_exporters
+from ..adapters.exporters import ExportOutcome, RecordingInfo, run_exporters
 from ..adapters.recorder import Recordings
 from ..adapters.room import RoomTopics
 from ..fsm import effects as fx
@@ -107,13 +107,21 @@ class EffectRunner:
     async def start_session(self, m: Managed, effect: fx.StartSession) -> None:
         topics = self.topics
         options = m.room_options
-        if topics is not None:
-            plan = topics.plan(m.key, m.room_options)
-            options, m.denied_topics = plan.options, dict(plan.denied)
-            if effect.host:
-                topics.host_free(m.key)
-        if effect.record and self.recordings is not None:
-            self.recordings.prepare(m.key)
+        try:
+            if topics is not None:
+                primary = effect.role is Role.PRIMARY  # the table's role decides the topics
+                plan = topics.plan(m.key, m.room_options, primary=primary)
+                options, m.denied_topics = plan.options, dict(plan.denied)
+                if effect.host:
+                    topics.host_free(m.key)
+            if effect.record and self.recordings is not None:
+                self.recordings.prepare(m.key)
+        except BaseException:  # refused before livekit's start: give back what was reserved
+            if topics is not None:
+                topics.release(m.key)
+            if self.recordings is not None:
+                self.recordings.restore()
+            raise
         before = agents.job_primary(self.job) if self.job is not None else None
         kwargs: dict[str, Any] = CAPABILITIES.start_kwargs(record=effect.record, host=effect.host)
         if m.room is not None:
@@ -206,13 +214,16 @@ class EffectRunner:
             ended_at=rec.ended_at,
             bytes=rec.bytes,
         )
-        outcomes = await run_exporters(m.exporters, info, self.export_timeout)
-        m.exports[rec.path] = outcomes
-        for outcome in outcomes:
-            if outcome.error is not None:
-                telemetry.record_error(
-                    m.span, RuntimeError(outcome.error), f"export:{outcome.exporter}"
-                )
+        outcomes: list[ExportOutcome] = []
+        try:  # cut short (job shutdown), the finished exporters' results are still kept
+            await run_exporters(m.exporters, info, self.export_timeout, into=outcomes)
+        finally:
+            m.exports[rec.path] = outcomes
+            for outcome in outcomes:
+                if outcome.error is not None:
+                    telemetry.record_error(
+                        m.span, RuntimeError(outcome.error), f"export:{outcome.exporter}"
+                    )
 
     # ------------------------------------------------------------------ the host handler
 

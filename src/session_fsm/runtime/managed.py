@@ -33,6 +33,12 @@ class Managed:
     #: Resolved with the granted start plan (or None if the wait ended without a grant).
     grant: asyncio.Future[tuple[fx.Effect, ...] | None] | None = None
     closed: asyncio.Event = attrs.Factory(asyncio.Event)
+    #: The outcome of the start under way (a second start() of the session awaits it).
+    starting: asyncio.Future[Any] | None = None
+    #: Set once a close has released what the session shared (a background export may remain).
+    released: asyncio.Event = attrs.Factory(asyncio.Event)
+    #: The export that runs after the close released the scope; None when there is none.
+    exporting: asyncio.Task[None] | None = None
     context: contextvars.Context | None = None
     span: SessionSpan | None = None
     recording_path: Path | None = None
