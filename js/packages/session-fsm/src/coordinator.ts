@@ -382,14 +382,21 @@ export class SessionCoordinator {
     });
   }
 
-  /** Run a close's effects (each one even if another failed), then report `closed`. */
+  /**
+   * Run a close's effects (each one even if another failed), then report `closed`; a holder with
+   * exporters gets its export after the release, and reports `closed` again once it ran.
+   */
   async #windDown(m: Managed, effects: Effect[]): Promise<void> {
     m.windingDown = true;
     try {
-      await this.#runAll(m, effects);
+      let next = effects;
+      while (next.length > 0) {
+        await this.#runAll(m, next);
+        next = this.#feed({ name: "closed", session: m.key });
+      }
     } finally {
       m.windingDown = false;
-      this.#feed({ name: "closed", session: m.key });
+      if (this.scope.state(m.key) === "draining") this.#feed({ name: "closed", session: m.key });
       if (this.scope.state(m.key) === "closed") {
         RoomTopics.of(this.room).releaseChat(m.key);
         m.markClosed();

@@ -61,6 +61,14 @@ export class InvalidInput extends SessionLifecycleError {
   static override readonly code = "invalid_input";
 }
 
+/** A start (or a fan-out) asked of a coordinator whose job or room was shut down. */
+export class ScopeClosed extends SessionLifecycleError {
+  static override readonly code = "scope_closed";
+}
+/** A session that was already started directly with livekit, outside any coordinator. */
+export class ForeignSession extends SessionLifecycleError {
+  static override readonly code = "foreign_session";
+}
 /**
  * The installed livekit SDK lacks what the start asked for. The Python package raises it for old
  * livekit-agents versions; this package supports @livekit/agents 1.9 only and does not raise it.
@@ -82,6 +90,8 @@ export const ERRORS: Readonly<Record<string, typeof SessionLifecycleError>> = Ob
     StartFailedError,
     EffectFailed,
     InvalidInput,
+    ScopeClosed,
+    ForeignSession,
     UnsupportedByLivekit,
   ].map((cls) => [cls.code, cls]),
 );

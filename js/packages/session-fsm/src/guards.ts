@@ -93,6 +93,10 @@ export function closing_holder(scope: S, s: R, _e: E): boolean {
   return (s.flags & CLOSING) !== 0 && scope.isHolder(s.key);
 }
 
+export function closing_holder_exporting(scope: S, s: R, _e: E): boolean {
+  return (s.flags & CLOSING) !== 0 && s.record && s.exporter && scope.isHolder(s.key);
+}
+
 export function scope_vacant(scope: S, _s: R, _e: E): boolean {
   return scope.ownership === "vacant";
 }
@@ -120,6 +124,7 @@ export const GUARDS: Readonly<Record<string, Guard>> = {
   closing,
   holder,
   closing_holder,
+  closing_holder_exporting,
   scope_vacant,
   scope_releasing,
 };

@@ -51,19 +51,28 @@ export function plan_drain(_scope: S, s: R, _e: E): Effect[] {
   return [{ type: "DrainSession", session: s.key }];
 }
 
-/** Close, unhost, finalise and export the recording, end the span, and only then release. */
+/**
+ * Close, unhost, finalise the recording, then release: a handoff waits for the file, never for an
+ * upload. A recording with exporters keeps its span open for `plan_export`, after the release.
+ */
 export function plan_primary_close(_scope: S, s: R, _e: E): Effect[] {
   const session = s.key;
   const plan: Effect[] = [{ type: "CloseSession", session }];
   if (s.host) plan.push({ type: "UnregisterHost", session });
-  if (s.record) {
-    plan.push({ type: "StopRecording", session });
-    if (s.exporter) {
-      plan.push({ type: "ExportRecording", session }, { type: "AnnotateSpan", session, what: "recording" });
-    }
-  }
-  plan.push({ type: "EndSpan", session }, { type: "DetachContext", session }, { type: "ReleasePrimary", session });
+  if (s.record) plan.push({ type: "StopRecording", session });
+  if (!(s.record && s.exporter)) plan.push({ type: "EndSpan", session });
+  plan.push({ type: "DetachContext", session }, { type: "ReleasePrimary", session });
   return plan;
+}
+
+/** After the release: export the recording, put its references on the span, then end it. */
+export function plan_export(_scope: S, s: R, _e: E): Effect[] {
+  const session = s.key;
+  return [
+    { type: "ExportRecording", session },
+    { type: "AnnotateSpan", session, what: "recording" },
+    { type: "EndSpan", session },
+  ];
 }
 
 export function plan_secondary_close(_scope: S, s: R, _e: E): Effect[] {
@@ -89,6 +98,7 @@ export const PLANS: Readonly<Record<string, Plan>> = {
   plan_wait,
   plan_drain,
   plan_primary_close,
+  plan_export,
   plan_secondary_close,
   plan_compensation,
 };
