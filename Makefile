@@ -6,6 +6,7 @@ STAMP := $(VENV)/.installed
 
 .PHONY: install lint test demo docs docs-check check bench where stress clean wheel-check
 .PHONY: matrix matrix-edges matrix-latest
+.PHONY: e2e e2e-docs bench-e2e livekit-server
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ needed, found " + sys.version.split()[0]'
@@ -97,3 +98,28 @@ $(MERMAID)/.installed: tests/mermaid/package.json tests/mermaid/package-lock.jso
 mermaid: $(MERMAID)/.installed
 
 test: mermaid
+
+# End-to-end: a real LiveKit server built from its Go module (needs Go; the first build takes
+# about 2-3 minutes on 2 cores, later runs reuse it), run in dev mode on 127.0.0.1 by
+# tests/e2e/server.py, which always stops it; a real worker process and real rtc clients.
+LIVEKIT_SERVER_VERSION := v1.13.5
+LIVEKIT_SERVER := .tools/livekit-server-$(LIVEKIT_SERVER_VERSION)/server
+
+$(LIVEKIT_SERVER):
+	@command -v go >/dev/null || { echo "make e2e builds livekit-server from its Go module: install Go first"; exit 1; }
+	GOBIN=$(CURDIR)/$(dir $(LIVEKIT_SERVER)) go install github.com/livekit/livekit-server/cmd/server@$(LIVEKIT_SERVER_VERSION)
+
+livekit-server: $(LIVEKIT_SERVER)
+
+e2e: install $(LIVEKIT_SERVER)
+	$(VENV)/bin/ruff check examples
+	$(VENV)/bin/ruff format --check examples
+	$(PY) -m tests.e2e.server $(LIVEKIT_SERVER) -- $(PY) -m pytest -q -p no:cacheprovider tests/e2e
+
+# The same run, also regenerating docs/e2e.md's table of scenario 4 (with / without the library).
+e2e-docs: install $(LIVEKIT_SERVER)
+	E2E_WRITE_DOCS=1 $(PY) -m tests.e2e.server $(LIVEKIT_SERVER) -- $(PY) -m pytest -q -p no:cacheprovider tests/e2e
+
+# Three figures on the real server next to bare livekit-agents (docs/e2e.md, .tools/e2e/bench.json).
+bench-e2e: install $(LIVEKIT_SERVER)
+	$(PY) -m tests.e2e.server $(LIVEKIT_SERVER) -- $(PY) -m tests.e2e.bench
