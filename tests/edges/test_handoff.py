@@ -96,3 +96,30 @@ async def test_a_handoff_after_close_does_not_wait_for_the_upload(
     upload.release.set()
     assert await coordinator.close(old, wait_export=True) is SessionState.CLOSED
     assert upload.finished and coordinator.exports(old)[0].id == "upload-1"
+
+
+async def test_a_close_waiting_for_the_export_survives_a_forget_meanwhile(
+    coordinator: SessionCoordinator,
+) -> None:
+    """The fan-out forgets a session once it is closed; a second caller still waiting in
+    close(wait_export=True) then hears `closed`, not an error about a session the scope no
+    longer knows (seen at a real job's shutdown)."""
+    upload = Upload()
+    old = new_session()
+    await coordinator.start(old, agent(), record=True, exporter=upload, name="old")
+    closing = asyncio.ensure_future(coordinator.close(old))
+    await upload.entered.wait()  # the close has released; the export runs
+
+    async def forget_once_exported() -> None:
+        await coordinator.exports_done(old)
+        coordinator.forget(old)  # as the fan-out does
+
+    forgetting = asyncio.ensure_future(forget_once_exported())
+    await asyncio.sleep(0)  # let it start waiting first: waiters wake in the order they came
+    waiting = asyncio.ensure_future(coordinator.close(old, wait_export=True))
+    await asyncio.sleep(0)
+    upload.release.set()
+    await forgetting
+    assert await closing is SessionState.DRAINING
+    assert await waiting is SessionState.CLOSED
+    assert not coordinator.manages(old)

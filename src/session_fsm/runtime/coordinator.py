@@ -336,7 +336,9 @@ class SessionCoordinator:
             await m.released.wait()
         if wait_export:
             await m.closed.wait()
-        return self.scope.state(key)
+        # whoever else waited for the same close may have forgotten the session meanwhile (the
+        # per-participant fan-out does, once it is closed)
+        return self.scope.state(key) if self._managed.get(key) is m else SessionState.CLOSED
 
     async def exports_done(self, session: AgentSession[Any]) -> list[ExportOutcome]:
         """Wait until the session's close has exported its recording and ended its span; its
