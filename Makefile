@@ -29,10 +29,32 @@ docs: install
 docs-check: install
 	$(VENV)/bin/session-fsm docs docs --embed docs/rules.md --check
 
+# The table as JSON for the TypeScript package in js/ (checked fresh by `make test`).
+.PHONY: table table-check
+TABLE_JSON := js/packages/session-fsm/table.json
+
+table: install
+	$(VENV)/bin/session-fsm export-table $(TABLE_JSON)
+
+table-check: install
+	$(VENV)/bin/session-fsm export-table $(TABLE_JSON) --check
+
+# The TypeScript package: `npm ci` only when the lockfile changed, then lint, type check, tests
+# (the conformance tests replay traces this project's Python writes).
+.PHONY: js
+JS_STAMP := js/node_modules/.ci-stamp
+
+$(JS_STAMP): js/package-lock.json
+	cd js && npm ci --no-audit --no-fund
+	@touch $(JS_STAMP)
+
+js: install $(JS_STAMP)
+	cd js && npm run lint && npm run typecheck && SESSION_FSM_PYTHON=$(abspath $(PY)) npm test
+
 check: install
 	$(VENV)/bin/session-fsm check --sessions 3
 
-test: lint docs-check
+test: lint docs-check table-check js
 	$(PY) -m pytest -q
 
 demo: install

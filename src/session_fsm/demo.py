@@ -10,7 +10,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from .offline import in_memory_spans, quiet_livekit
+from .offline import in_memory_spans
 from .scenario import parse, run
 
 
@@ -115,7 +115,6 @@ def timeline(result: dict[str, Any], paint: Paint) -> list[str]:
 
 
 def main() -> int:
-    quiet_livekit()
     paint = Paint(sys.stdout.isatty() and "NO_COLOR" not in os.environ)
     spans = in_memory_spans()
     failed = 0

@@ -29,7 +29,6 @@ from .offline import (
     leave,
     offline_job,
     offline_room,
-    quiet_livekit,
     span_violations,
 )
 from .runtime.coordinator import SessionCoordinator
@@ -246,7 +245,6 @@ async def run(scenario: Scenario, exporter: Any) -> dict[str, Any]:
 
 def run_and_report(scenario: Scenario) -> int:
     """`session-fsm run`: run a validated scenario, print its JSON, return the exit status."""
-    quiet_livekit()
     output = asyncio.run(run(scenario, in_memory_spans()))
     print(json.dumps(output, indent=2))
     return 1 if output["violations"] else 0

@@ -125,7 +125,7 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     document: dict[str, Any] = {}
     for key, value in pairs:
         if key in document:
-            raise ScenarioError(f"scenario: the key {key!r} appears twice in one object")
+            raise ScenarioError(f"scenario: the key {_show(key)} appears twice in one object")
         document[key] = value
     return document
 
@@ -182,9 +182,17 @@ def validate(document: object) -> None:
 
 def _where(path: Iterator[str | int] | Any, field: str | None = None) -> str:
     where = "scenario"
-    for part in path:
-        where += f"[{part}]" if isinstance(part, int) else f".{part}"
-    return f"{where}.{field}" if field is not None else where
+    for part in [*path, *([] if field is None else [field])]:
+        where += f"[{part}]" if isinstance(part, int) else _key(part)
+    return where
+
+
+def _key(name: str) -> str:
+    """`.name`, or `["a key\nlike this"]` (quoted, escaped, cut short): a message stays one
+    short line whatever the file's keys are."""
+    if name.isidentifier() and len(name) <= 64:
+        return f".{name}"
+    return f"[{_show(name)}]"
 
 
 _TYPES = {"object": "an object", "array": "a list", "string": "a string", "number": "a number"}
@@ -234,7 +242,7 @@ def _describe(error: ValidationError) -> str:
         return f"{_where(path)}: longer than {rule} characters"
     if kind in ("pattern", "not") and "description" in sub:
         return f"{_where(path)}: must be {sub['description']}, got {_show(value)}"
-    return f"{_where(path)}: {error.message}"
+    return f"{_where(path)}: {_show(error.message)[1:-1]}"
 
 
 def _show(value: object) -> str:

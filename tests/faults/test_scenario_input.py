@@ -21,6 +21,7 @@ def _run(tmp_path: Path, data: bytes, capsys: pytest.CaptureFixture[str]) -> str
     assert cli.main(["run", str(path)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("session-fsm run: invalid scenario: "), err
+    assert len(err) < 400, err[:400]
     return err
 
 
@@ -48,7 +49,7 @@ HOSTILE_FILES: list[tuple[str, bytes, str]] = [
     (
         "steps given twice",
         b'{"steps": [{"op": "start", "session": "a"}], "steps": [{"op": "wait", "seconds": 0}]}',
-        "the key 'steps' appears twice",
+        'the key "steps" appears twice',
     ),
     (
         "two megabytes",
@@ -95,6 +96,11 @@ HOSTILE_DOCUMENTS: list[tuple[str, dict[str, Any], str]] = [
         "scenario.steps[0].session: must be a name of 1 to 64 characters",
     ),
     (
+        "a C1 control character in a name",
+        {"steps": [{"op": "start", "session": "a\u009bb"}]},
+        "scenario.steps[0].session: must be a name",
+    ),
+    (
         "a lone surrogate in a name",
         {"steps": [{"op": "join", "participant": "\ud800"}]},
         "scenario.steps[0].participant: must be a name",
@@ -114,6 +120,21 @@ HOSTILE_DOCUMENTS: list[tuple[str, dict[str, Any], str]] = [
         "a list for the options",
         {"sessions": {"a": []}, "steps": [START]},
         "scenario.sessions.a: must be an object",
+    ),
+    (
+        "a key with a newline",
+        {"steps": [START], "a\nb": 1},
+        'scenario["a\\nb"]: unknown field',
+    ),
+    (
+        "a key of a million characters",
+        {"steps": [START], "k" * 1_000_000: 1},
+        'scenario["kkkkkkkkkk',
+    ),
+    (
+        "bad options under a bad name",
+        {"sessions": {"x\ny": {"role": "boss"}}, "steps": [START]},
+        "scenario.sessions",
     ),
     (
         "a path with a NUL",

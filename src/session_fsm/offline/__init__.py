@@ -6,7 +6,8 @@ scenario runner works after a plain `pip install`; `session_fsm.testing` re-expo
   (`objects`): an unconnected `rtc.Room`, a real `JobContext` for it, participants, shutdown;
 - `ToneInput` (`audio`): a generated tone as a session's audio input, so recordings hold audio;
 - `in_memory_spans`, `span_violations` (`spans`): livekit's spans in memory, and their checks;
-- `quiet_livekit` (`logs`): drops livekit's one expected offline warning, nothing else.
+- `quiet_livekit` (`logs`): drops livekit's one expected offline warning, nothing else
+  (`offline_room` installs it).
 """
 
 from .audio import ToneInput

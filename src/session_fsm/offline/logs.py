@@ -8,9 +8,9 @@ the write loop logs it on the `livekit.agents` logger as "failed to send session
 traceback: four per session, harmless offline (there is no one to send to), read as failures.
 
 The filter drops exactly those records: that message, with that exception. Every other record of
-livekit's passes, and it is installed only by the offline paths (`session-fsm run`, `demo`, the
-test kit), never by importing the library: in a user's worker the same warning on a connected
-room would be news.
+livekit's passes, and it is installed only by building an offline room (`offline_room`: the
+scenario runner, the demo, the test kit's fixtures), never by importing the library: in a
+user's worker the same warning on a connected room would be news.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ from livekit.agents import JobContext
 from livekit.rtc._proto import handle_pb2, participant_pb2
 
 from ..adapters import agents
+from .logs import quiet_livekit
 
 _sids = itertools.count(1)
 
@@ -24,7 +25,11 @@ AGENT = rtc.ParticipantKind.PARTICIPANT_KIND_AGENT
 
 
 def offline_room(*, local_identity: str = "agent") -> rtc.Room:
-    """An unconnected `rtc.Room` with its local participant seated (call it in a running loop)."""
+    """An unconnected `rtc.Room` with its local participant seated (call it in a running loop).
+
+    It also drops livekit's one warning an unconnected room causes (`logs.quiet_livekit`): a
+    process that builds offline rooms runs offline."""
+    quiet_livekit()
     room = rtc.Room()
     agents.seat_local_participant(room, _owned(local_identity, AGENT))
     return room
