@@ -85,6 +85,21 @@ async def test_http_put_retries_strips_the_query_and_returns_the_etag(
     assert object_store.attempts["fail/voice.ogg"] == 3
 
 
+async def test_http_put_template_quotes_the_fields_it_puts_in_the_url(
+    object_store: ObjectStore, tmp_path: Path
+) -> None:
+    """A session id's `#` would start the URL's fragment: the PUT would go to `/keys/voice` and
+    the span would name that object. Quoted, the object keeps its whole name."""
+    source = tmp_path / "audio.ogg"
+    source.write_bytes(b"OggS" + b"x" * 100)
+    info = RecordingInfo("voice", "voice#1", "room/a", "job", source, 0.0, 1.0, 104)
+    exporter = HttpPutExporter(object_store.url + "/keys/{room}-{session_id}.ogg")
+    [outcome] = await run_exporters((exporter,), info, 5.0)
+    assert outcome.error is None
+    assert outcome.url == object_store.url + "/keys/room%2Fa-voice%231.ogg"
+    assert object_store.objects["keys/room/a-voice#1.ogg"] == source.read_bytes()
+
+
 async def test_a_hanging_exporter_is_cut_at_its_timeout_and_others_keep_their_results(
     offline_job: object,
     object_store: ObjectStore,

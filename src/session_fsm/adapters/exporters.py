@@ -19,7 +19,7 @@ import tempfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Protocol, runtime_checkable
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import aiohttp
 import attrs
@@ -261,9 +261,10 @@ class HttpPutExporter:
 
     Retries with exponential backoff on 5xx answers and connection errors; returns the URL
     without its query string and userinfo (`public_url`) and the server's `ETag` as id.
-    `url_template` is formatted with the info's fields (`{session}`, `{job_id}`, `{room}`...) as
-    they are, unquoted: `{session}` and `{session_id}` can hold a `#`, which would cut the URL.
-    For a URL built from them, pass a `url_factory` that quotes them.
+    `url_template` is formatted with the info's fields (`{session}`, `{session_id}`, `{job_id}`,
+    `{room}`...), each text field percent-quoted as one path segment: a session id's `#` (or a
+    room name's `/`) stays in the object's name instead of cutting the URL. For any other shape,
+    pass a `url_factory`.
     """
 
     name = "http_put"
@@ -302,7 +303,11 @@ class HttpPutExporter:
 
     async def _url(self, info: RecordingInfo) -> str:
         if self.url_template is not None:
-            return self.url_template.format(**attrs.asdict(info))
+            fields = {
+                k: quote(v, safe="") if isinstance(v, str) else v
+                for k, v in attrs.asdict(info).items()
+            }
+            return self.url_template.format(**fields)
         assert self.url_factory is not None
         url = self.url_factory(info)
         return await url if inspect.isawaitable(url) else url
