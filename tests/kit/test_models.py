@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import pytest
 from livekit import rtc
 from livekit.agents import llm
 from livekit.agents.stt import SpeechEventType
 
-from session_fsm.testing.models import SAMPLE_RATE, QuietLLM, SilentSTT, SilentTTS, SilentVAD
+from session_fsm.testing.models import (
+    SAMPLE_RATE,
+    QuietLLM,
+    ScriptedSTT,
+    SilentSTT,
+    SilentTTS,
+    SilentVAD,
+)
 
 
 async def test_the_tts_speaks_ten_milliseconds_of_silence() -> None:
@@ -38,3 +46,40 @@ async def test_the_stt_and_vad_streams_read_audio_and_report_nothing() -> None:
     await detect.aclose()
     heard = await stt.recognize([frame])
     assert heard.type is SpeechEventType.FINAL_TRANSCRIPT and heard.alternatives == []
+
+
+async def test_the_scripted_stt_says_a_line_every_so_many_frames_then_reads_to_the_end() -> None:
+    stt = ScriptedSTT(["hello there", "goodbye"], frames_per_line=3)
+    recognize = stt.stream()
+    frame = rtc.AudioFrame.create(SAMPLE_RATE, 1, SAMPLE_RATE // 100)
+    for _ in range(11):  # a line at frames 3 and 6; the script is over by 9
+        recognize.push_frame(frame)
+    recognize.flush()  # not audio: not counted
+    recognize.end_input()
+    events = [event async for event in recognize]
+    assert [e.type for e in events] == [SpeechEventType.FINAL_TRANSCRIPT] * 2
+    assert [e.alternatives[0].text for e in events] == ["hello there", "goodbye"]
+    assert stt.streams == [recognize] and recognize.ended
+    await recognize.aclose()
+
+
+async def test_the_scripted_stt_says_nothing_before_enough_frames() -> None:
+    stt = ScriptedSTT(["hello"], frames_per_line=3)
+    recognize = stt.stream()
+    frame = rtc.AudioFrame.create(SAMPLE_RATE, 1, SAMPLE_RATE // 100)
+    recognize.push_frame(frame)
+    recognize.push_frame(frame)
+    recognize.end_input()
+    assert [event async for event in recognize] == []
+    assert recognize.ended
+    await recognize.aclose()
+    heard = await stt.recognize([frame])
+    assert [a.text for a in heard.alternatives] == ["hello"]
+
+
+@pytest.mark.parametrize(("lines", "frames"), [([], 1), ([""], 1), (["hi", ""], 1), (["hi"], 0)])
+def test_the_scripted_stt_refuses_an_empty_script_or_line_and_no_frames(
+    lines: list[str], frames: int
+) -> None:
+    with pytest.raises(ValueError):
+        ScriptedSTT(lines, frames_per_line=frames)

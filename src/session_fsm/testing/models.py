@@ -4,15 +4,26 @@ and text-to-speech that need no network.
 With them an `AgentSession` starts the way a voice agent's does: livekit builds its audio
 recognition, opens a VAD stream and an STT stream, and tears them down at close. Nothing here
 invents speech: offline no audio arrives, so the streams consume their input and stay silent,
-the LLM answers with nothing and the TTS with a few milliseconds of silence.
+the LLM answers with nothing and the TTS with a few milliseconds of silence. Where a test needs
+words, `ScriptedSTT` "hears" the lines it was given, one per so many frames of audio in.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable
+from collections.abc import AsyncIterable, AsyncIterator, Iterable
 from typing import Any, Never
 
-from livekit.agents import NOT_GIVEN, AgentSession, NotGivenOr, llm, stt, tts, vad
+from livekit import rtc
+from livekit.agents import (
+    NOT_GIVEN,
+    AgentSession,
+    LanguageCode,
+    NotGivenOr,
+    llm,
+    stt,
+    tts,
+    vad,
+)
 from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS, APIConnectOptions
 from livekit.agents.utils.audio import AudioBuffer
 
@@ -90,6 +101,68 @@ class SilentRecognizeStream(_ReadsToEnd, stt.RecognizeStream):
 
     async def _run(self) -> None:
         await self._read_to_end(self._input_ch)
+
+
+class ScriptedSTT(stt.STT[Never]):
+    """A streaming STT that hears a script: each of its streams emits a final transcript of the
+    next line every `frames_per_line` audio frames it receives, then reads the rest of its input
+    silently. It counts frames, not time, so what it says depends only on the audio that came in.
+    """
+
+    def __init__(self, lines: Iterable[str], *, frames_per_line: int = 50) -> None:
+        self.lines = tuple(lines)
+        if not self.lines or not all(isinstance(line, str) and line for line in self.lines):
+            raise ValueError(f"ScriptedSTT needs one or more non-empty lines, got {lines!r}")
+        if frames_per_line < 1:
+            raise ValueError(f"frames_per_line must be 1 or more, got {frames_per_line!r}")
+        super().__init__(capabilities=stt.STTCapabilities(streaming=True, interim_results=False))
+        self.frames_per_line = frames_per_line
+        #: Every stream opened from it, in order (each has `ended`: its input was closed).
+        self.streams: list[ScriptedRecognizeStream] = []
+
+    async def _recognize_impl(
+        self,
+        buffer: AudioBuffer,
+        *,
+        language: NotGivenOr[str] = NOT_GIVEN,
+        conn_options: APIConnectOptions,
+    ) -> stt.SpeechEvent:
+        return _final(self.lines[0])
+
+    def stream(
+        self,
+        *,
+        language: NotGivenOr[str] = NOT_GIVEN,
+        conn_options: APIConnectOptions = DEFAULT_API_CONNECT_OPTIONS,
+    ) -> ScriptedRecognizeStream:
+        return ScriptedRecognizeStream(owner=self, conn_options=conn_options)
+
+
+def _final(text: str) -> stt.SpeechEvent:
+    return stt.SpeechEvent(
+        type=stt.SpeechEventType.FINAL_TRANSCRIPT,
+        alternatives=[stt.SpeechData(language=LanguageCode("en"), text=text)],
+    )
+
+
+class ScriptedRecognizeStream(_ReadsToEnd, stt.RecognizeStream):
+    def __init__(self, *, owner: ScriptedSTT, conn_options: APIConnectOptions) -> None:
+        super().__init__(stt=owner, conn_options=conn_options)
+        self._owner = owner
+        owner.streams.append(self)
+
+    async def _run(self) -> None:
+        await self._read_to_end(self._say_lines())
+
+    async def _say_lines(self) -> AsyncIterator[object]:
+        """The input, passed on to be read to its end, saying a line every so many frames."""
+        lines, frames = iter(self._owner.lines), 0
+        async for item in self._input_ch:
+            if isinstance(item, rtc.AudioFrame):
+                frames += 1
+                if frames % self._owner.frames_per_line == 0 and (line := next(lines, None)):
+                    self._event_ch.send_nowait(_final(line))
+            yield item
 
 
 class QuietLLM(llm.LLM[Never]):
