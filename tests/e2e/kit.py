@@ -23,6 +23,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, TypeVar
 
+import attrs
 import av
 import psutil
 from livekit import api, rtc
@@ -31,6 +32,8 @@ ROOT = Path(__file__).resolve().parents[2]
 WORKER = Path(__file__).with_name("worker.py")
 AGENT_KIND = rtc.ParticipantKind.PARTICIPANT_KIND_AGENT
 SAMPLE_RATE = 48_000
+#: What every participant's transcriber hears in a client's tone (the worker's scripted STT).
+TONE_TRANSCRIPT = "a tone at four hundred and forty hertz"
 
 T = TypeVar("T")
 
@@ -175,8 +178,19 @@ async def room_exists(lk: api.LiveKitAPI, room: str) -> bool:
 # --------------------------------------------------------------------------- clients
 
 
+@attrs.frozen
+class Transcription:
+    """One text stream the client received on `lk.transcription`: who it is said to come from,
+    its attributes (`lk.transcribed_track_id`, `lk.segment_id`, `lk.transcription_final`...)."""
+
+    sender: str
+    attributes: dict[str, str]
+    text: str
+
+
 class Client:
-    """A participant: joins, publishes a generated tone, chats, calls the agent, leaves."""
+    """A participant: joins, publishes a generated tone, chats, calls the agent, reads the
+    transcriptions published in the room, leaves."""
 
     def __init__(self, room: str, identity: str) -> None:
         self.room_name = room
@@ -184,8 +198,22 @@ class Client:
         self.room = rtc.Room()
         self.agent_joined = asyncio.Event()
         self.agent_identity: str | None = None
+        self.tone_track_sid: str | None = None
+        self.transcriptions: asyncio.Queue[Transcription] = asyncio.Queue()
+        self._readers: set[asyncio.Task[None]] = set()
         self._tone: asyncio.Task[None] | None = None
         self.room.on("participant_connected", self._seen)
+        self.room.register_text_stream_handler("lk.transcription", self._transcribed)
+
+    def _transcribed(self, reader: rtc.TextStreamReader, sender: str) -> None:
+        async def read() -> None:
+            text = await reader.read_all()
+            attributes = dict(reader.info.attributes or {})
+            await self.transcriptions.put(Transcription(sender, attributes, text))
+
+        task = asyncio.ensure_future(read())
+        self._readers.add(task)
+        task.add_done_callback(self._readers.discard)
 
     def _seen(self, participant: rtc.RemoteParticipant) -> None:
         if participant.kind == AGENT_KIND:
@@ -206,7 +234,8 @@ class Client:
         source = rtc.AudioSource(SAMPLE_RATE, 1)
         track = rtc.LocalAudioTrack.create_audio_track("microphone", source)
         options = rtc.TrackPublishOptions(source=rtc.TrackSource.SOURCE_MICROPHONE)
-        await self.room.local_participant.publish_track(track, options)
+        publication = await self.room.local_participant.publish_track(track, options)
+        self.tone_track_sid = publication.sid
         self._tone = asyncio.ensure_future(self._play(source, hz))
 
     @staticmethod

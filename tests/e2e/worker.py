@@ -1,5 +1,7 @@
-"""The worker the end-to-end suite runs: `examples/voice_agent.py`'s entrypoint, unchanged, plus
-what a test needs to see inside the job.
+"""The worker the end-to-end suite runs: `examples/voice_agent.py`'s entrypoint, plus what a test
+needs to see inside the job. One provider differs: each participant's transcriber hears
+`TONE_TRANSCRIPT` in the client's tone (a `ScriptedSTT`), so that clients have a transcription
+to read; the voice sessions keep the example's silent STT.
 
     python tests/e2e/worker.py dev --no-reload   (LIVEKIT_URL / _API_KEY / _API_SECRET set)
 
@@ -38,7 +40,20 @@ sys.path[:0] = [str(ROOT / "examples"), str(ROOT)]
 
 import voice_agent  # noqa: E402  (the example, from its folder: after the path is set)
 
+from session_fsm.testing.models import ScriptedSTT  # noqa: E402
 from tests.e2e import bare_agent  # noqa: E402
+from tests.e2e.kit import TONE_TRANSCRIPT  # noqa: E402
+
+
+class ToneSTT(ScriptedSTT):
+    """The transcribers' STT: hears the tone as `TONE_TRANSCRIPT`, once, after 20 frames."""
+
+    def __init__(self) -> None:
+        super().__init__([TONE_TRANSCRIPT], frames_per_line=20)
+
+
+# the example makes each transcriber's session with `SilentSTT()`, looked up in its module
+voice_agent.SilentSTT = ToneSTT  # type: ignore[attr-defined, assignment]
 
 
 class EventLog:
