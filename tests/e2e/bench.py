@@ -78,9 +78,7 @@ async def one_round(
         agent = next(p for p in await participants(lk, room) if p.kind == AGENT)
         out["agent"] = (agent.joined_at_ms - created.creation_time_ms) / 1000
         await alice.publish_tone()
-        state = await until(
-            alice.state, lambda s: s["primary"] is not None, timeout=30, what="primary"
-        )
+        state = await alice.with_primary()
         primary = state["primary"]
 
         started = time.time()

@@ -268,6 +268,12 @@ class Client:
             return {"primary": None, "sessions": {}}
         return result
 
+    async def with_primary(self, timeout: float = 30.0) -> dict[str, Any]:
+        """The worker's view once a primary runs (the job's first start has landed)."""
+        return await until(
+            self.state, lambda s: s["primary"] is not None, timeout=timeout, what="a primary"
+        )
+
     async def chat(self, text: str) -> None:
         await self.room.local_participant.send_text(text, topic="lk.chat")
 

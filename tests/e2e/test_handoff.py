@@ -47,9 +47,7 @@ async def test_handoff_record_false_then_true_then_true(
     async with clients(room, "alice") as (alice,):
         await alice.wait_agent()
         await alice.publish_tone()
-        state = await until(
-            alice.state, lambda s: s["primary"] is not None, timeout=30, what="a primary"
-        )
+        state = await alice.with_primary()
         first = state["primary"]
         assert state["sessions"][first]["recording"] == ""
 

@@ -51,7 +51,7 @@ async def test_room_deleted_then_last_participant_leaves_same_worker(
         # both speak: livekit links the voice session to whichever it saw first
         await alice.publish_tone()
         await bob.publish_tone(hz=660.0)
-        await until(alice.state, lambda s: s["primary"] is not None, timeout=30, what="a primary")
+        await alice.with_primary()
         recorded = await alice.rpc("handoff", "record")
         await until(
             alice.state,
@@ -71,7 +71,7 @@ async def test_room_deleted_then_last_participant_leaves_same_worker(
     async with clients(left, "alice") as (alice,):
         await alice.wait_agent()
         await alice.publish_tone()
-        await until(alice.state, lambda s: s["primary"] is not None, timeout=30, what="a primary")
+        await alice.with_primary()
         recorded_next = await alice.rpc("handoff", "record")
         await until(
             alice.state,

@@ -61,9 +61,7 @@ async def test_transcriber_per_participant_leave_chat_and_session_requests(
         # alice is alone when the voice session starts: livekit links it to her
         await alice.wait_agent()
         await alice.publish_tone()
-        state = await until(
-            alice.state, lambda s: s["primary"] is not None, timeout=30, what="a primary"
-        )
+        state = await alice.with_primary()
         voice = state["primary"]
         async with clients(room, "bob", "carol") as (bob, carol):
             state = await until(

@@ -61,7 +61,7 @@ async def run_program(lk: api.LiveKitAPI, worker: Worker, agent_name: str) -> di
     async with clients(room, "alice") as (alice,):
         await alice.wait_agent()
         await alice.publish_tone()
-        await until(alice.state, lambda s: s["primary"] is not None, timeout=30, what="a primary")
+        await alice.with_primary()
         voice = (await alice.state())["primary"]
         async with clients(room, "bob") as (bob,):
             joined = await attempt(

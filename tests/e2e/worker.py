@@ -199,12 +199,18 @@ async def observed(ctx: JobContext) -> None:
         await library(ctx)
 
 
-async def bare(ctx: JobContext) -> None:
+def job_log(ctx: JobContext) -> EventLog:
+    """The job's event log, with every span livekit and the library end written to it."""
     log = EventLog(Path(os.environ["E2E_EVENTS_DIR"]), ctx.job.room.name)
     provider = TracerProvider()
     provider.add_span_processor(SpanLog(log))
     set_tracer_provider(provider)
     log.write("job", job_id=ctx.job.id, room=ctx.job.room.name, worker_id=ctx.worker_id)
+    return log
+
+
+async def bare(ctx: JobContext) -> None:
+    log = job_log(ctx)
     await bare_agent.entrypoint(ctx)
     watcher = asyncio.create_task(watch(log, bare_moments))
 
@@ -226,11 +232,7 @@ async def bare(ctx: JobContext) -> None:
 
 
 async def library(ctx: JobContext) -> None:
-    log = EventLog(Path(os.environ["E2E_EVENTS_DIR"]), ctx.job.room.name)
-    provider = TracerProvider()
-    provider.add_span_processor(SpanLog(log))
-    set_tracer_provider(provider)
-    log.write("job", job_id=ctx.job.id, room=ctx.job.room.name, worker_id=ctx.worker_id)
+    log = job_log(ctx)
 
     await voice_agent.entrypoint(ctx)
     coord = SessionCoordinator.for_job(ctx)
