@@ -39,7 +39,7 @@ _PROBE = """
 import json, sys
 from importlib import metadata
 import attrs
-from session_fsm.adapters.capabilities import CAPABILITIES
+from session_fsm._adapters.capabilities import CAPABILITIES
 print(json.dumps({
     "livekit_agents": metadata.version("livekit-agents"),
     "livekit": metadata.version("livekit"),

@@ -23,7 +23,7 @@ from session_fsm.fsm import (
     Start,
     Started,
 )
-from session_fsm.fsm.explorer import Explorer
+from session_fsm.fsm._explorer import Explorer
 
 #: The cycle `transitions` and the scaling probe run: start, started, drain, close, closed.
 CYCLE = ("start", "started", "drain", "close", "closed")

@@ -16,7 +16,7 @@ from typing import Any
 from livekit.agents import Agent, AgentSession
 
 from session_fsm import RecordingExportResult, RecordingInfo, Role, SessionCoordinator
-from session_fsm.testing.offline import offline_job, offline_room, quiet_livekit
+from session_fsm.testing._offline import offline_job, offline_room, quiet_livekit
 
 UPLOAD_S = 1.0
 ROUNDS = 5

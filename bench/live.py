@@ -17,11 +17,11 @@ from livekit import rtc
 from livekit.agents import Agent, AgentSession
 
 from session_fsm import SessionCoordinator
-from session_fsm.fsm import effects as fx
-from session_fsm.runtime.effects import execute
-from session_fsm.runtime.managed import Managed
-from session_fsm.testing.models import voice_session
-from session_fsm.testing.offline import offline_room, quiet_livekit
+from session_fsm._runtime.effects import execute
+from session_fsm._runtime.managed import Managed
+from session_fsm.fsm import _effects as fx
+from session_fsm.testing._models import voice_session
+from session_fsm.testing._offline import offline_room, quiet_livekit
 
 quiet_livekit()
 

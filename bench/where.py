@@ -22,11 +22,11 @@ from typing import Any
 from livekit.agents import AgentSession
 
 from session_fsm import SessionCoordinator
-from session_fsm.fsm.events import Event
-from session_fsm.runtime import coordinator
-from session_fsm.runtime.effects import ADAPTERS, EffectRunner
-from session_fsm.runtime.watchdog import EffectWatchdog
-from session_fsm.testing.offline import offline_room
+from session_fsm._runtime import coordinator
+from session_fsm._runtime.effects import ADAPTERS, EffectRunner
+from session_fsm._runtime.watchdog import EffectWatchdog
+from session_fsm.fsm._events import Event
+from session_fsm.testing._offline import offline_room
 
 from .live import SESSIONS, WARMUP, alternate, bare_round, managed_round
 

@@ -27,7 +27,7 @@ from session_fsm import (
     RecordingExporter,
     SessionCoordinator,
 )
-from session_fsm.testing.models import SilentSTT, SilentVAD, voice_session
+from session_fsm.testing._models import SilentSTT, SilentVAD, voice_session
 
 
 class Assistant(Agent):

@@ -1,6 +1,10 @@
 """livekit-session-fsm: the lifecycle of LiveKit Agents sessions as an explicit, verified state
 machine. The core (`session_fsm.fsm`) is pure; the coordinator drives real sessions with it.
 
+The public surface is the names in `__all__` here, `session_fsm.fsm`, `session_fsm.testing` and
+the exporter protocol (`RecordingExporter`); every other module is private by name (`_runtime`,
+`_adapters`, `fsm/_table.py`, ...), as in h11, and may change in any release.
+
 The names below are imported on first use (PEP 562): `import session_fsm.fsm`, the docs
 generator and `session-fsm --help` must not pay for livekit (seconds to import), and an
 agent worker that uses the coordinator imports livekit anyway.
@@ -12,7 +16,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .adapters.exporters import (
+    from ._adapters.exporters import (
         DirectoryExporter,
         ExportOutcome,
         HttpPutExporter,
@@ -20,27 +24,27 @@ if TYPE_CHECKING:
         RecordingExportResult,
         RecordingInfo,
     )
+    from ._runtime import ParticipantFanout, ParticipantSession, SessionCoordinator, listen_only
     from .fsm import OwnershipState, Role, Scope, SessionLifecycleError, SessionState, errors
-    from .runtime import ParticipantFanout, ParticipantSession, SessionCoordinator, listen_only
 
 #: Where each public name lives (the module is imported when the name is first read).
 _HOMES = {
-    "DirectoryExporter": ".adapters.exporters",
-    "ExportOutcome": ".adapters.exporters",
-    "HttpPutExporter": ".adapters.exporters",
-    "RecordingExporter": ".adapters.exporters",
-    "RecordingExportResult": ".adapters.exporters",
-    "RecordingInfo": ".adapters.exporters",
+    "DirectoryExporter": "._adapters.exporters",
+    "ExportOutcome": "._adapters.exporters",
+    "HttpPutExporter": "._adapters.exporters",
+    "RecordingExporter": "._adapters.exporters",
+    "RecordingExportResult": "._adapters.exporters",
+    "RecordingInfo": "._adapters.exporters",
     "OwnershipState": ".fsm",
     "Role": ".fsm",
     "Scope": ".fsm",
     "SessionLifecycleError": ".fsm",
     "SessionState": ".fsm",
     "errors": ".fsm",
-    "ParticipantFanout": ".runtime",
-    "ParticipantSession": ".runtime",
-    "SessionCoordinator": ".runtime",
-    "listen_only": ".runtime",
+    "ParticipantFanout": "._runtime",
+    "ParticipantSession": "._runtime",
+    "SessionCoordinator": "._runtime",
+    "listen_only": "._runtime",
 }
 
 __all__ = [

@@ -1,7 +1,7 @@
 """The `pytest11` entry point: the test kit's fixtures, when the `testing` extra is installed.
 
 pytest loads every installed `pytest11` entry point in every project, ours included whatever the
-project is. The kit (`session_fsm.testing.plugin`) needs the extra's packages (hypothesis,
+project is. The kit (`session_fsm.testing._plugin`) needs the extra's packages (hypothesis,
 pytest-asyncio, psutil); without them this module registers nothing and imports nothing of ours,
 so installing the library never breaks another project's test run.
 """
@@ -25,4 +25,4 @@ def kit_available() -> bool:
     return all(_installed(name) for name in KIT_NEEDS)
 
 
-pytest_plugins = ["session_fsm.testing.plugin"] if kit_available() else []
+pytest_plugins = ["session_fsm.testing._plugin"] if kit_available() else []

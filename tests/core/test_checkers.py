@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
-from session_fsm.fsm.explorer import Explorer, explore
+from session_fsm.fsm._explorer import Explorer, explore
 from session_fsm.testing import core_machine
 
 CORE = Path(__file__).parents[2] / "src" / "session_fsm" / "fsm"

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from session_fsm import cli, docs
-from session_fsm.fsm import diagram
-from session_fsm.fsm.states import OwnershipState, SessionState
-from session_fsm.fsm.table import ROWS
+from session_fsm import _cli as cli
+from session_fsm import _docs as docs
+from session_fsm.fsm import _diagram as diagram
+from session_fsm.fsm._states import OwnershipState, SessionState
+from session_fsm.fsm._table import ROWS
 
 ROOT = Path(__file__).parents[2]
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from session_fsm import cli
+from session_fsm import _cli as cli
 from session_fsm.fsm import (
     Close,
     Closed,
@@ -19,13 +19,13 @@ from session_fsm.fsm import (
     Start,
     Started,
     StartFailed,
-    export,
 )
+from session_fsm.fsm import _export as export
+from session_fsm.fsm._events import event_name
+from session_fsm.fsm._states import Role
+from session_fsm.fsm._table import TABLE, Flag
 from session_fsm.fsm.errors import ERROR_CODES, SessionLifecycleError
-from session_fsm.fsm.events import event_name
-from session_fsm.fsm.states import Role
-from session_fsm.fsm.table import TABLE, Flag
-from session_fsm.testing.traces import effect_json, scope_json, traces
+from session_fsm.testing._traces import effect_json, scope_json, traces
 
 ROOT = Path(__file__).parents[2]
 COMMITTED = ROOT / "js" / "packages" / "session-fsm" / "table.json"

@@ -6,15 +6,15 @@ from __future__ import annotations
 import attrs
 import pytest
 
-from session_fsm.fsm import effects as fx
-from session_fsm.fsm import table as t
-from session_fsm.fsm.events import CALLER_EVENTS, REPORT_EVENTS, SESSION_EVENTS, event_name
-from session_fsm.fsm.explorer import Explorer, explore
-from session_fsm.fsm.states import AT_REST, Role, SessionState
-from session_fsm.fsm.world import World
-from session_fsm.runtime.effects import ADAPTERS, EffectRunner
+from session_fsm._runtime.effects import ADAPTERS, EffectRunner
+from session_fsm.fsm import _effects as fx
+from session_fsm.fsm import _table as t
+from session_fsm.fsm._events import CALLER_EVENTS, REPORT_EVENTS, SESSION_EVENTS, event_name
+from session_fsm.fsm._explorer import Explorer, explore
+from session_fsm.fsm._states import AT_REST, Role, SessionState
+from session_fsm.fsm._world import World
 from session_fsm.testing import core_machine
-from session_fsm.testing.lifecycle import LifecycleMachine
+from session_fsm.testing._lifecycle import LifecycleMachine
 
 
 @attrs.frozen

@@ -10,11 +10,11 @@ from hypothesis import HealthCheck, Phase, settings
 from hypothesis.errors import Flaky
 from hypothesis.stateful import run_state_machine_as_test
 
-from session_fsm.fsm import effects as fx
-from session_fsm.fsm import table as t
-from session_fsm.fsm.events import Close, Closed, Start, StartFailed
-from session_fsm.fsm.explorer import explore
-from session_fsm.fsm.states import SessionState
+from session_fsm.fsm import _effects as fx
+from session_fsm.fsm import _table as t
+from session_fsm.fsm._events import Close, Closed, Start, StartFailed
+from session_fsm.fsm._explorer import explore
+from session_fsm.fsm._states import SessionState
 from session_fsm.testing import core_machine
 
 

@@ -19,7 +19,7 @@ from session_fsm.fsm import (
     Started,
     StartFailed,
 )
-from session_fsm.fsm import effects as fx
+from session_fsm.fsm import _effects as fx
 
 
 def ownership(scope: Scope) -> tuple[OwnershipState, str | None, str | None]:

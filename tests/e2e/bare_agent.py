@@ -18,7 +18,7 @@ from livekit.agents import AgentSession, JobContext
 from livekit.agents.voice.room_io import RoomOptions
 from voice_agent import Assistant, Transcriber
 
-from session_fsm.testing.models import SilentSTT, SilentVAD, voice_session
+from session_fsm.testing._models import SilentSTT, SilentVAD, voice_session
 
 SESSIONS: dict[str, AgentSession[Any]] = {}
 CLOSED: dict[str, asyncio.Future[None]] = {}

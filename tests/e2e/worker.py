@@ -40,7 +40,7 @@ sys.path[:0] = [str(ROOT / "examples"), str(ROOT)]
 
 import voice_agent  # noqa: E402  (the example, from its folder: after the path is set)
 
-from session_fsm.testing.models import ScriptedSTT  # noqa: E402
+from session_fsm.testing._models import ScriptedSTT  # noqa: E402
 from tests.e2e import bare_agent  # noqa: E402
 from tests.e2e.kit import TONE_TRANSCRIPT  # noqa: E402
 

@@ -18,7 +18,7 @@ from session_fsm import (
     SessionLifecycleError,
     SessionState,
 )
-from session_fsm.adapters.exporters import ExporterLike
+from session_fsm._adapters.exporters import ExporterLike
 
 from ..integration.conftest import agent, new_session, short_recordings
 
@@ -137,7 +137,7 @@ def test_timeouts_are_checked_at_construction(
 
 
 def agents_state(job: JobContext) -> tuple[object, ...]:
-    from session_fsm.adapters import agents
+    from session_fsm._adapters import agents
 
     return (agents.job_primary(job), agents.attached(job, "coordinator"), job._on_session_end)
 
@@ -146,7 +146,7 @@ def agents_state(job: JobContext) -> tuple[object, ...]:
 async def test_an_exporter_that_swallows_its_cancellation_cannot_hold_the_close(
     offline_job: JobContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from session_fsm.adapters import exporters as module
+    from session_fsm._adapters import exporters as module
 
     monkeypatch.setattr(module, "STOP_GRACE", 0.05)
     stop = asyncio.Event()

@@ -10,10 +10,10 @@ from livekit import rtc
 from livekit.agents import JobContext
 
 from session_fsm import SessionCoordinator, SessionLifecycleError, SessionState
-from session_fsm.adapters import agents
-from session_fsm.adapters.room import CHAT_TOPIC, HOST_TOPIC, PRE_CONNECT_TOPIC, RoomTopics
-from session_fsm.testing.cancel import cancel_at
-from session_fsm.testing.offline import offline_job, offline_room
+from session_fsm._adapters import agents
+from session_fsm._adapters.room import CHAT_TOPIC, HOST_TOPIC, PRE_CONNECT_TOPIC, RoomTopics
+from session_fsm.testing._cancel import cancel_at
+from session_fsm.testing._offline import offline_job, offline_room
 
 from ..integration.conftest import agent, new_session, short_recordings
 

@@ -16,10 +16,10 @@ from livekit.agents import Agent, AgentSession
 from livekit.agents.voice.room_io import RoomOptions
 
 from session_fsm import SessionCoordinator, SessionLifecycleError, SessionState
-from session_fsm.adapters import agents
-from session_fsm.adapters.room import RoomTopics
-from session_fsm.runtime.fanout import ParticipantSession
-from session_fsm.testing.offline import (
+from session_fsm._adapters import agents
+from session_fsm._adapters.room import RoomTopics
+from session_fsm._runtime.fanout import ParticipantSession
+from session_fsm.testing._offline import (
     AGENT,
     join,
     leave,

@@ -17,8 +17,8 @@ from session_fsm import (
     SessionCoordinator,
     SessionState,
 )
-from session_fsm.adapters import agents
-from session_fsm.adapters.room import HOST_TOPIC, RoomTopics
+from session_fsm._adapters import agents
+from session_fsm._adapters.room import HOST_TOPIC, RoomTopics
 
 from ..integration.conftest import agent, new_session, short_recordings
 

@@ -17,8 +17,13 @@ from session_fsm import (
     SessionCoordinator,
     SessionState,
 )
-from session_fsm.adapters import agents
-from session_fsm.testing.offline import in_memory_spans, offline_job, offline_room, run_job_shutdown
+from session_fsm._adapters import agents
+from session_fsm.testing._offline import (
+    in_memory_spans,
+    offline_job,
+    offline_room,
+    run_job_shutdown,
+)
 
 from ..integration.conftest import agent, new_session, short_recordings
 

@@ -17,8 +17,8 @@ from session_fsm import (
     SessionCoordinator,
     SessionLifecycleError,
 )
-from session_fsm.adapters import agents
-from session_fsm.runtime import ParticipantSession
+from session_fsm._adapters import agents
+from session_fsm._runtime import ParticipantSession
 
 from ..integration.conftest import agent, new_session
 

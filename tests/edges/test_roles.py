@@ -11,9 +11,9 @@ from livekit.agents import Agent, JobContext
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from session_fsm import OwnershipState, SessionCoordinator, SessionLifecycleError, SessionState
-from session_fsm.adapters import agents
-from session_fsm.adapters.room import CHAT_TOPIC, HOST_TOPIC, PRE_CONNECT_TOPIC, RoomTopics
-from session_fsm.testing.offline import run_job_shutdown
+from session_fsm._adapters import agents
+from session_fsm._adapters.room import CHAT_TOPIC, HOST_TOPIC, PRE_CONNECT_TOPIC, RoomTopics
+from session_fsm.testing._offline import run_job_shutdown
 
 from ..integration.conftest import agent, new_session
 
@@ -120,8 +120,8 @@ def test_the_kits_nesting_check_walks_the_whole_ancestry() -> None:
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 
-    from session_fsm.adapters.telemetry import NAME, ROLE
-    from session_fsm.testing.checks import span_violations
+    from session_fsm._adapters.telemetry import NAME, ROLE
+    from session_fsm.testing._checks import span_violations
 
     spans = InMemorySpanExporter()
     provider = TracerProvider()

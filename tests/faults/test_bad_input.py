@@ -18,7 +18,7 @@ from session_fsm import (
     SessionCoordinator,
     SessionLifecycleError,
 )
-from session_fsm.adapters import agents
+from session_fsm._adapters import agents
 
 from ..integration.conftest import agent, new_session
 

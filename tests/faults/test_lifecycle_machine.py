@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hypothesis import HealthCheck, settings
 
-from session_fsm.testing.lifecycle import LifecycleMachine
+from session_fsm.testing._lifecycle import LifecycleMachine
 
 SETTINGS = settings(
     max_examples=25,

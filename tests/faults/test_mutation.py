@@ -8,10 +8,10 @@ from hypothesis import HealthCheck, Phase, settings
 from hypothesis.errors import Flaky
 from hypothesis.stateful import run_state_machine_as_test
 
-from session_fsm.fsm import table as t
-from session_fsm.fsm.events import StartFailed
-from session_fsm.fsm.states import SessionState
-from session_fsm.testing.lifecycle import LifecycleMachine
+from session_fsm.fsm import _table as t
+from session_fsm.fsm._events import StartFailed
+from session_fsm.fsm._states import SessionState
+from session_fsm.testing._lifecycle import LifecycleMachine
 
 FAILED_CLAIM = next(
     r

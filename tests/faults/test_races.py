@@ -9,13 +9,13 @@ from livekit import rtc
 from livekit.agents import JobContext
 
 from session_fsm import SessionCoordinator, SessionState
-from session_fsm.adapters import agents
-from session_fsm.fsm import effects as fx
-from session_fsm.runtime.effects import execute
-from session_fsm.runtime.managed import Managed
-from session_fsm.testing.cancel import cancel_at
-from session_fsm.testing.checks import at_rest_violations
-from session_fsm.testing.offline import run_job_shutdown
+from session_fsm._adapters import agents
+from session_fsm._runtime.effects import execute
+from session_fsm._runtime.managed import Managed
+from session_fsm.fsm import _effects as fx
+from session_fsm.testing._cancel import cancel_at
+from session_fsm.testing._checks import at_rest_violations
+from session_fsm.testing._offline import run_job_shutdown
 
 from ..integration.conftest import agent, new_session
 

@@ -7,9 +7,9 @@ import asyncio
 
 import pytest
 
-from session_fsm.runtime.aio import uncancellable
-from session_fsm.runtime.watchdog import EffectWatchdog
-from session_fsm.testing.cancel import cancel_at
+from session_fsm._runtime.aio import uncancellable
+from session_fsm._runtime.watchdog import EffectWatchdog
+from session_fsm.testing._cancel import cancel_at
 
 
 class Work:

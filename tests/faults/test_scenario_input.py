@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from session_fsm import cli
-from session_fsm.scenario import ScenarioError, load, parse
+from session_fsm import _cli as cli
+from session_fsm._scenario import ScenarioError, load, parse
 
 START = {"op": "start", "session": "a"}
 

@@ -8,9 +8,9 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from session_fsm._scenario import parse, run
 from session_fsm.fsm import Scope, SessionLifecycleError
-from session_fsm.fsm.events import SessionEvent
-from session_fsm.scenario import parse, run
+from session_fsm.fsm._events import SessionEvent
 from session_fsm.testing import events, in_memory_spans, scenarios
 
 

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from session_fsm import cli, docs
+from session_fsm import _cli as cli
+from session_fsm import _docs as docs
 
 
 def test_writes_only_the_page_in_the_directory_it_is_given(

@@ -12,7 +12,7 @@ from importlib.metadata import version
 import pytest
 
 import session_fsm
-from session_fsm import cli
+from session_fsm import _cli as cli
 
 HEAVY = ("livekit", "opentelemetry", "asyncio", "aiohttp", "transitions", "graphviz", "hypothesis")
 
@@ -38,7 +38,7 @@ def test_importing_the_core_imports_nothing_heavy() -> None:
 def test_help_and_version_import_no_livekit() -> None:
     for flag in ("--help", "--version"):
         code = f"""
-from session_fsm import cli
+from session_fsm import _cli as cli
 try:
     cli.main([{flag!r}])
 except SystemExit as done:

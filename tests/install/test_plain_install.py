@@ -13,7 +13,7 @@ HANDOFF = Path(__file__).parents[1] / "foreign_project" / "handoff.json"
 
 
 def test_run_needs_no_extra(tmp_path: Path) -> None:
-    run = python_without(tmp_path, EXTRAS, "-m", "session_fsm.cli", "run", str(HANDOFF))
+    run = python_without(tmp_path, EXTRAS, "-m", "session_fsm._cli", "run", str(HANDOFF))
     assert run.returncode == 0, run.stderr
     out = json.loads(run.stdout)
     assert out["violations"] == [] and all(step["ok"] for step in out["steps"])
@@ -24,6 +24,6 @@ def test_run_needs_no_extra(tmp_path: Path) -> None:
 
 
 def test_diagram_names_its_extra(tmp_path: Path) -> None:
-    run = python_without(tmp_path, EXTRAS, "-m", "session_fsm.cli", "diagram")
+    run = python_without(tmp_path, EXTRAS, "-m", "session_fsm._cli", "diagram")
     assert run.returncode == 2
     assert "pip install 'livekit-session-fsm[diagrams]'" in run.stderr

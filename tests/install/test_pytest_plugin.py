@@ -46,7 +46,7 @@ def test_without_pytest_asyncio_nothing_of_ours_loads_either(tmp_path: Path) -> 
 
 def test_with_the_extra_the_kit_fixtures_are_registered(request: pytest.FixtureRequest) -> None:
     """This suite runs with the extra: the entry point registered the kit's plugin."""
-    assert request.config.pluginmanager.has_plugin("session_fsm.testing.plugin")
+    assert request.config.pluginmanager.has_plugin("session_fsm.testing._plugin")
     assert isinstance(request.getfixturevalue("session_scope"), Scope)
     assert isinstance(request.getfixturevalue("span_exporter"), InMemorySpanExporter)
 

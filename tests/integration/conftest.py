@@ -11,8 +11,8 @@ import pytest_asyncio
 from aiohttp import web
 from livekit.agents import Agent, AgentSession
 
-from session_fsm.adapters.capabilities import CAPABILITIES
-from session_fsm.testing.audio import ToneInput
+from session_fsm._adapters.capabilities import CAPABILITIES
+from session_fsm.testing._audio import ToneInput
 
 short_recordings = pytest.mark.skipif(
     not CAPABILITIES.recorder_keeps_short_sessions,

@@ -8,11 +8,11 @@ from livekit import rtc
 from livekit.agents import JobContext
 
 from session_fsm import SessionCoordinator, SessionLifecycleError, SessionState
-from session_fsm.adapters import agents
-from session_fsm.adapters.capabilities import ABSENT, CAPABILITIES, REQUIRED, Capabilities
-from session_fsm.adapters.room import HOST_TOPIC, RoomTopics
-from session_fsm.runtime import coordinator as coordinator_module
-from session_fsm.runtime import effects as effects_module
+from session_fsm._adapters import agents
+from session_fsm._adapters.capabilities import ABSENT, CAPABILITIES, REQUIRED, Capabilities
+from session_fsm._adapters.room import HOST_TOPIC, RoomTopics
+from session_fsm._runtime import coordinator as coordinator_module
+from session_fsm._runtime import effects as effects_module
 
 from .conftest import agent, new_session
 

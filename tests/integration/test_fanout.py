@@ -6,8 +6,8 @@ from livekit import rtc
 from livekit.agents import Agent, AgentSession
 
 from session_fsm import SessionCoordinator, SessionState
-from session_fsm.adapters import agents
-from session_fsm.testing.offline import AGENT, join, leave
+from session_fsm._adapters import agents
+from session_fsm.testing._offline import AGENT, join, leave
 
 from .conftest import agent, new_session
 

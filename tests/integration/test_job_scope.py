@@ -9,13 +9,13 @@ from livekit import rtc
 from livekit.agents import JobContext
 
 from session_fsm import OwnershipState, SessionCoordinator, SessionLifecycleError, SessionState
-from session_fsm.adapters import agents
-from session_fsm.adapters.room import CHAT_TOPIC, HOST_TOPIC, PRE_CONNECT_TOPIC, RoomTopics
-from session_fsm.fsm import effects as fx
+from session_fsm._adapters import agents
+from session_fsm._adapters.room import CHAT_TOPIC, HOST_TOPIC, PRE_CONNECT_TOPIC, RoomTopics
+from session_fsm.fsm import _effects as fx
 from session_fsm.fsm.errors import StartFailedError
-from session_fsm.testing.cancel import cancel_at
-from session_fsm.testing.faults import Fault, inject
-from session_fsm.testing.offline import run_job_shutdown
+from session_fsm.testing._cancel import cancel_at
+from session_fsm.testing._faults import Fault, inject
+from session_fsm.testing._offline import run_job_shutdown
 
 from .conftest import agent, new_session, session_lasts, toned
 

@@ -12,8 +12,8 @@ import sys
 import pytest
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from session_fsm.offline import logs, objects
-from session_fsm.scenario import parse, run
+from session_fsm._offline import logs, objects
+from session_fsm._scenario import parse, run
 
 HANDOFF = {
     "job": True,
@@ -82,7 +82,7 @@ def test_importing_the_library_installs_no_filter() -> None:
 import logging
 import session_fsm
 from session_fsm import SessionCoordinator, ParticipantFanout, DirectoryExporter
-import session_fsm.scenario
+import session_fsm._scenario
 logger = logging.getLogger("livekit.agents")
 print(len(logger.filters), logger.level)
 """

@@ -16,10 +16,10 @@ import pytest
 from livekit.agents import AgentSession
 
 from session_fsm import SessionCoordinator, SessionLifecycleError, SessionState
-from session_fsm.adapters import agents
-from session_fsm.adapters.capabilities import CAPABILITIES
-from session_fsm.adapters.room import HOST_TOPIC, PRE_CONNECT_TOPIC
-from session_fsm.testing.offline import offline_job, offline_room
+from session_fsm._adapters import agents
+from session_fsm._adapters.capabilities import CAPABILITIES
+from session_fsm._adapters.room import HOST_TOPIC, PRE_CONNECT_TOPIC
+from session_fsm.testing._offline import offline_job, offline_room
 
 from .conftest import agent, new_session, session_lasts, toned
 

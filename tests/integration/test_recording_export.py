@@ -17,7 +17,7 @@ from session_fsm import (
     SessionCoordinator,
     SessionLifecycleError,
 )
-from session_fsm.adapters.exporters import run_exporters
+from session_fsm._adapters.exporters import run_exporters
 
 from .conftest import ObjectStore, agent, new_session, session_lasts, toned
 

@@ -6,8 +6,8 @@ import pytest
 from livekit import rtc
 
 from session_fsm import SessionCoordinator, SessionLifecycleError, SessionState
-from session_fsm.adapters import agents
-from session_fsm.adapters.room import HOST_TOPIC, RoomTopics
+from session_fsm._adapters import agents
+from session_fsm._adapters.room import HOST_TOPIC, RoomTopics
 
 from .conftest import agent, host_opt_out, new_session
 

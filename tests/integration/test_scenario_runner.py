@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from session_fsm import cli
-from session_fsm.scenario import ScenarioError, parse, run
+from session_fsm import _cli as cli
+from session_fsm._scenario import ScenarioError, parse, run
 
 from .conftest import short_recordings
 

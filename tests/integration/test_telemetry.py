@@ -10,7 +10,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from session_fsm import SessionCoordinator
-from session_fsm.adapters import agents
+from session_fsm._adapters import agents
 
 from .conftest import agent, new_session, session_lasts, toned
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from livekit.agents import JobContext
 
 from session_fsm import SessionCoordinator, SessionState
-from session_fsm.adapters import agents
-from session_fsm.testing.models import SilentSTT, SilentVAD, voice_session
+from session_fsm._adapters import agents
+from session_fsm.testing._models import SilentSTT, SilentVAD, voice_session
 
 from .conftest import agent, short_recordings
 

@@ -7,7 +7,7 @@ from livekit import rtc
 from livekit.agents import llm
 from livekit.agents.stt import SpeechEventType
 
-from session_fsm.testing.models import (
+from session_fsm.testing._models import (
     SAMPLE_RATE,
     QuietLLM,
     ScriptedSTT,

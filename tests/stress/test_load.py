@@ -17,9 +17,14 @@ from pathlib import Path
 import pytest
 
 from session_fsm import SessionCoordinator, SessionLifecycleError, SessionState
-from session_fsm.adapters import agents
-from session_fsm.testing.checks import at_rest_violations, library_tasks
-from session_fsm.testing.offline import in_memory_spans, offline_job, offline_room, run_job_shutdown
+from session_fsm._adapters import agents
+from session_fsm.testing._checks import at_rest_violations, library_tasks
+from session_fsm.testing._offline import (
+    in_memory_spans,
+    offline_job,
+    offline_room,
+    run_job_shutdown,
+)
 
 from ..integration.conftest import agent, new_session
 

@@ -3,11 +3,11 @@
 Rules
 =====
 1. Everything that decides how sessions and their scope move lives in this package: the table
-   (`table.py`), the small class that applies it (`machine.py`) and its three named special cases.
+   (`_table.py`), the small class that applies it (`_machine.py`) and its three named special cases.
    The runtime and the adapters execute effects; they never decide.
 2. No asyncio, no livekit, no clock, no I/O. The same events give the same states and effects.
-3. Nothing about the machine is written twice: the diagrams (`diagram.py`), the explorer
-   (`explorer.py`) and the hypothesis machine (`session_fsm.testing`) all read `table.ROWS`.
+3. Nothing about the machine is written twice: the diagrams (`_diagram.py`), the explorer
+   (`_explorer.py`) and the hypothesis machine (`session_fsm.testing`) all read `_table.ROWS`.
 
 Theory of operation
 ===================
@@ -40,9 +40,8 @@ end the span), the second ends the session; without exporters the span ends befo
 Either way no span ends before what belongs on it is known.
 """
 
-from .effects import COMPENSATION, Effect, compensate
-from .errors import ERROR_CODES, SessionLifecycleError
-from .events import (
+from ._effects import COMPENSATION, Effect, compensate
+from ._events import (
     Close,
     Closed,
     Drain,
@@ -54,9 +53,10 @@ from .events import (
     Started,
     StartFailed,
 )
-from .machine import Scope, SessionRecord
-from .states import OwnershipState, Role, SessionState
-from .table import MOVES, ROWS, TABLE, Row, Table
+from ._machine import Scope, SessionRecord
+from ._states import OwnershipState, Role, SessionState
+from ._table import MOVES, ROWS, TABLE, Row, Table
+from .errors import ERROR_CODES, SessionLifecycleError
 
 __all__ = [
     "COMPENSATION",

@@ -1,6 +1,6 @@
 """Testing kit: property-test your own agent code against the lifecycle's invariants.
 
-- `LifecycleMachine` (`session_fsm.testing.lifecycle`): subclass it to drive your entrypoint
+- `LifecycleMachine` (`session_fsm.testing._lifecycle`): subclass it to drive your entrypoint
   through random lifecycles, with faults, on the real livekit objects.
 - `core_machine`: the same idea on the pure core.
 - strategies: `events`, `start_events`, `scenarios`.
@@ -16,14 +16,14 @@ Needs the `testing` extra (`pip install livekit-session-fsm[testing]`).
 from ..pytest_plugin import KIT_NEEDS
 
 try:
-    from .cancel import cancel_at
-    from .checks import real_violations
-    from .core_machine import core_machine
-    from .faults import Fault, inject
-    from .lifecycle import LifecycleMachine
-    from .models import voice_session
-    from .offline import in_memory_spans, join, leave, offline_job, offline_room, run_job_shutdown
-    from .strategies import events, scenarios, start_events
+    from ._cancel import cancel_at
+    from ._checks import real_violations
+    from ._core_machine import core_machine
+    from ._faults import Fault, inject
+    from ._lifecycle import LifecycleMachine
+    from ._models import voice_session
+    from ._offline import in_memory_spans, join, leave, offline_job, offline_room, run_job_shutdown
+    from ._strategies import events, scenarios, start_events
 except ModuleNotFoundError as missing:  # say what to install, not only what is missing
     if missing.name not in KIT_NEEDS:
         raise

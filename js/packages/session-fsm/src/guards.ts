@@ -1,5 +1,5 @@
 /**
- * The table's guards, one function per name (`session_fsm/fsm/table.py`'s guards). A guard sees
+ * The table's guards, one function per name (`session_fsm/fsm/_table.py`'s guards). A guard sees
  * the scope, the session's record and the event; it never mutates.
  */
 import type { SessionEvent } from "./events.ts";

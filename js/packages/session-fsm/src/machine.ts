@@ -1,7 +1,7 @@
 /**
  * The small class that applies the exported table: one `Scope` per job (or per Room without a
  * job). `scope.handle(event) -> effects` is the whole contract, as in the Python core
- * (`session_fsm/fsm/machine.py`): sans-IO, no clock, the same events give the same states and
+ * (`session_fsm/fsm/_machine.py`): sans-IO, no clock, the same events give the same states and
  * effects. The rows, the ownership moves and the special cases' data come from `table.json`; the
  * guards, plans and refusals are the named functions of `guards.ts`, `plans.ts` and `refusals.ts`.
  *

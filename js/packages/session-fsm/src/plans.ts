@@ -1,6 +1,6 @@
 /**
  * The table's plans, one function per name: a transition's effects in the order the runtime must
- * run them (see `session_fsm/fsm/table.py` for why each is ordered as it is).
+ * run them (see `session_fsm/fsm/_table.py` for why each is ordered as it is).
  */
 import { compensate, type Effect } from "./effects.ts";
 import type { SessionEvent } from "./events.ts";

@@ -59,7 +59,7 @@ function replay(trace: Trace): { at: number; why: string } | null {
 }
 
 const counts = JSON.parse(
-  execFileSync(python(), ["-m", "session_fsm.testing.traces", dir], { encoding: "utf8" }),
+  execFileSync(python(), ["-m", "session_fsm.testing._traces", dir], { encoding: "utf8" }),
 ) as Record<string, { paths: number; steps: number }>;
 
 for (const file of readdirSync(dir).sort()) {

@@ -38,6 +38,6 @@ test("the effects are the Python core's", () => {
 
 test("the committed table.json is what the Python table exports", () => {
   const path = fileURLToPath(new URL("../table.json", import.meta.url));
-  execFileSync(python(), ["-m", "session_fsm.cli", "export-table", path, "--check"], { stdio: "inherit" });
+  execFileSync(python(), ["-m", "session_fsm._cli", "export-table", path, "--check"], { stdio: "inherit" });
   assert.equal(JSON.parse(readFileSync(path, "utf8")).format, 1);
 });

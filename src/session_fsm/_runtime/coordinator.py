@@ -1,0 +1,986 @@
+"""The coordinator: one per ownership scope (a job, or a Room without a job).
+
+It feeds the core, runs the effects the core returns through the adapters, and compensates when
+an effect fails or the caller is cancelled. The core's `handle()` is synchronous, so events are
+applied one at a time per scope; effects of one session run in order (its lane); other sessions'
+effects interleave freely, as the explorer models them. Each effect goes through `_run_effect`:
+a synchronous one is done when that returns; one that awaits is awaited in the lane's own task
+(so a cancellation reaches whatever it awaits), bounded by the effect watchdog. A start that
+must wait for a releasing primary waits on a future the core's grant resolves, in the same
+event-loop pass as the release.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from livekit import rtc
+from livekit.agents import Agent, AgentSession, JobContext
+from livekit.agents.voice.events import CloseEvent
+from livekit.agents.voice.room_io import RoomOptions
+from opentelemetry.trace import Span
+
+from .._adapters import agents, telemetry
+from .._adapters.capabilities import CAPABILITIES
+from .._adapters.exporters import ExporterLike, ExportOutcome, check_exporter
+from ..fsm import _effects as fx
+from ..fsm._events import (
+    Close,
+    Closed,
+    Drain,
+    Event,
+    ForeignHold,
+    ForeignRelease,
+    Promote,
+    Start,
+    Started,
+    StartFailed,
+)
+from ..fsm._invariants import check
+from ..fsm._machine import Scope
+from ..fsm._states import OwnershipState, Role, SessionState
+from ..fsm._table import TABLE, Flag, Table
+from ..fsm.errors import (
+    ClaimTimeout,
+    EffectFailed,
+    ForeignSession,
+    InvalidInput,
+    ScopeClosed,
+    SessionLifecycleError,
+    StartFailedError,
+)
+from .aio import uncancellable
+from .effects import EffectRunner, Executor
+from .fanout import ParticipantFanout
+from .managed import Managed
+from .observe import RealObservation
+from .watchdog import EffectWatchdog
+
+logger = logging.getLogger("session_fsm")
+
+_CLOSED = SessionState.CLOSED
+_AT_REST = (SessionState.CREATED, _CLOSED)
+
+#: Cleanup effects are idempotent, so a failed one is tried again, up to this many times in all.
+CLEANUP_ATTEMPTS = 3
+RETRIED: frozenset[type[fx.Effect]] = frozenset(
+    {
+        fx.CloseSession,
+        fx.StopRecording,
+        fx.EndSpan,
+        fx.DetachContext,
+        fx.UnregisterHost,
+        fx.ReleasePrimary,
+    }
+)
+
+
+class SessionCoordinator:
+    """Starts, drains, closes and promotes `AgentSession`s of one scope, through the core.
+
+    A scope is a job (`for_job`) or, for sessions started without a job, a `Room` (`for_room`):
+    at most one session of a scope is the primary. Get the coordinator through `for_job` or
+    `for_room`, which return the scope's one coordinator, rather than building it. With a job, it
+    registers itself to close every session it manages at the job's shutdown, before the Room
+    disconnects.
+
+    Args:
+        job: the job whose sessions this coordinator manages (its primary designation, its
+            recording setting, its shutdown).
+        room: the Room, when there is no job (with a job, the job's Room).
+        claim_timeout: how long a start or promotion that wants the primary waits for a
+            releasing primary before `claim_timeout` is raised; 10 s. Each call can override it.
+        close_timeout: how long `aclose()` (the job's shutdown) gives the closes, then the
+            exports still running; 10 s. A close that takes longer is logged; an export still
+            running then is cut.
+        export_timeout: how long each recording exporter may take after a primary's close; 30 s.
+            An exporter that takes longer is recorded as failed.
+        effect_timeout: how long any single effect that awaits may take (livekit's start, its
+            close, the exporters together); 60 s, and longer than `export_timeout`. A start
+            that exceeds it fails with `start_failed` and is undone.
+        table: the core's table; only tests of the table itself pass another one.
+
+    Raises:
+        TypeError: `job` is not a livekit `JobContext`, or `room` not an `rtc.Room`.
+        SessionLifecycleError: `invalid_input` when a timeout is not a positive, finite number,
+            or `effect_timeout` is not longer than `export_timeout`.
+    """
+
+    def __init__(
+        self,
+        *,
+        job: JobContext | None = None,
+        room: rtc.Room | None = None,
+        claim_timeout: float = 10.0,
+        close_timeout: float = 10.0,
+        export_timeout: float = 30.0,
+        effect_timeout: float = 60.0,
+        table: Table = TABLE,
+    ) -> None:
+        if job is not None and not isinstance(job, JobContext):
+            raise TypeError(f"job must be a livekit JobContext, got {type(job).__name__}")
+        if room is not None and not isinstance(room, rtc.Room):
+            raise TypeError(f"room must be a livekit rtc.Room, got {type(room).__name__}")
+        for name, value in (
+            ("claim_timeout", claim_timeout),
+            ("close_timeout", close_timeout),
+            ("export_timeout", export_timeout),
+            ("effect_timeout", effect_timeout),
+        ):
+            _seconds(name, value)
+        if effect_timeout <= export_timeout:
+            raise InvalidInput(
+                f"effect_timeout ({effect_timeout:g}s) must be longer than export_timeout "
+                f"({export_timeout:g}s): the export is one effect, and the effect watchdog would "
+                "cut it (and every exporter with it) before the exporters' own timeout. Raise "
+                "effect_timeout or lower export_timeout."
+            )
+        self.job = job
+        self.room = room if room is not None else (job.room if job is not None else None)
+        self.claim_timeout = float(claim_timeout)
+        self.close_timeout = float(close_timeout)
+        #: No single effect (a livekit start, a close, the exporters together) may take longer.
+        self.effect_timeout = float(effect_timeout)
+        self._watchdog = EffectWatchdog(self.effect_timeout)
+        record_default = bool(job.job.enable_recording) if job is not None else False
+        #: `table` is the core's; only tests of the table itself pass another one.
+        self.scope = Scope(record_default=record_default, table=table)
+        self._managed: dict[str, Managed] = {}
+        self._by_id: dict[int, str] = {}
+        self._names = 0
+        self._tasks: set[asyncio.Task[Any]] = set()
+        #: the (at most one) session waiting for the scope: its grant is resolved by `_feed`
+        self._awaiting_grant: set[Managed] = set()
+        self._last_primary: AgentSession[Any] | None = None
+        #: The per-participant fan-outs on this scope: shutdown closes them first.
+        self._fanouts: list[ParticipantFanout] = []
+        self._joins = 0
+        #: Set by `shutdown()` (the job's end): no start after it.
+        self.shut_down = False
+        self.runner: Executor = EffectRunner(
+            job=job,
+            room=self.room,
+            export_timeout=float(export_timeout),
+            primary_span=self._primary_span,
+        )
+        if job is not None:
+            agents.hook_session_end(job, self._before_session_end, self._after_session_end)
+            job.add_shutdown_callback(self.shutdown)
+
+    # ------------------------------------------------------------------ construction
+
+    @classmethod
+    def for_job(cls, ctx: JobContext, **options: Any) -> SessionCoordinator:
+        """The coordinator of this job: the same one every time it is asked for.
+
+        Args:
+            ctx: the job's `JobContext`, as livekit passes it to the entrypoint.
+            **options: the keyword arguments of `SessionCoordinator` (`claim_timeout`,
+                `close_timeout`, `export_timeout`, `effect_timeout`), used when the coordinator
+                is made, by the first call; later calls return it unchanged.
+
+        Raises:
+            TypeError: `ctx` is not a livekit `JobContext`.
+            SessionLifecycleError: `invalid_input` when a timeout is not a positive number.
+        """
+        if not isinstance(ctx, JobContext):
+            raise TypeError(f"for_job takes a livekit JobContext, got {type(ctx).__name__}")
+        return cls._of(ctx, job=ctx, **options)
+
+    @classmethod
+    def for_room(cls, room: rtc.Room, **options: Any) -> SessionCoordinator:
+        """The coordinator of this Room, for sessions started without a job: the same one every
+        time it is asked for. `record=True` needs a job; everything else works the same.
+
+        Args:
+            room: the `rtc.Room` the sessions run in.
+            **options: as for `for_job`, used by the first call.
+
+        Raises:
+            TypeError: `room` is not a livekit `rtc.Room`.
+            SessionLifecycleError: `invalid_input` when a timeout is not a positive number.
+        """
+        if not isinstance(room, rtc.Room):
+            raise TypeError(f"for_room takes a livekit rtc.Room, got {type(room).__name__}")
+        return cls._of(room, room=room, **options)
+
+    @classmethod
+    def _of(cls, scope: JobContext | rtc.Room, **options: Any) -> SessionCoordinator:
+        """One coordinator per scope object, kept on the object (it lives as long as it does)."""
+        found: SessionCoordinator | None = agents.attached(scope, "coordinator")
+        if found is None:
+            found = cls(**options)
+            agents.attach(scope, "coordinator", found)
+        return found
+
+    # ------------------------------------------------------------------ queries
+
+    def state(self, session: AgentSession[Any]) -> SessionState:
+        """The session's state now.
+
+        Raises:
+            SessionLifecycleError: `invalid_input` when this coordinator does not manage it.
+        """
+        return self.scope.state(self._key(session))
+
+    def name(self, session: AgentSession[Any]) -> str:
+        """The session's name in this scope: `name=` given at its first start, else
+        `session-<n>` (`<identity>#<n>` for the per-participant sessions).
+
+        Raises:
+            SessionLifecycleError: `invalid_input` when this coordinator does not manage it.
+        """
+        return self._key(session)
+
+    @property
+    def ownership(self) -> OwnershipState:
+        """The scope's primary designation: vacant, claimed, held or releasing."""
+        return self.scope.ownership
+
+    @property
+    def primary(self) -> AgentSession[Any] | None:
+        """The session holding the scope's primary designation (None if vacant or foreign)."""
+        holder = self.scope.holder
+        if holder is None or self.scope.foreign:
+            return None
+        return self._managed[holder].session
+
+    def manages(self, session: AgentSession[Any]) -> bool:
+        """Whether the session was started through this coordinator (and not forgotten)."""
+        return id(session) in self._by_id
+
+    def sessions(self) -> dict[str, AgentSession[Any]]:
+        """Every session this coordinator manages, closed ones included, by name."""
+        return {key: m.session for key, m in self._managed.items()}
+
+    def recording_path(self, session: AgentSession[Any]) -> Path | None:
+        """The path of the session's current (or last finished) recording, None if it never
+        recorded. Each recording is in a directory of its own, under the job's session
+        directory.
+
+        Raises:
+            SessionLifecycleError: `invalid_input` when this coordinator does not manage it.
+        """
+        m = self._managed[self._key(session)]
+        if m.recording_path is not None:
+            return Path(m.recording_path)
+        return m.recording.path if m.recording is not None else None
+
+    def exports(self, session: AgentSession[Any]) -> list[ExportOutcome]:
+        """Every export outcome of the session's recordings, oldest recording first: one per
+        exporter per recording, with the `url` and `id` it returned or the `error` it hit.
+
+        Raises:
+            SessionLifecycleError: `invalid_input` when this coordinator does not manage it.
+        """
+        m = self._managed[self._key(session)]
+        return [o for rec in m.recordings for o in m.exports.get(rec.path, [])]
+
+    def denied_topics(self, session: AgentSession[Any]) -> dict[str, str]:
+        """RoomIO topics the session did not get, and who holds them (it was told at start).
+
+        Raises:
+            SessionLifecycleError: `invalid_input` when this coordinator does not manage it.
+        """
+        return dict(self._managed[self._key(session)].denied_topics)
+
+    def managed(self, key: str) -> Managed:
+        """What the runtime keeps for the session named `key` (KeyError if none)."""
+        return self._managed[key]
+
+    def violations(self) -> list[str]:
+        """The invariants, checked on the real Room, JobContext, recorder and spans: one line per
+        violation, empty when all hold. Meant for tests and diagnostics, between operations."""
+        return check(self.scope, RealObservation(self), quiescent=True)
+
+    # ------------------------------------------------------------------ operations
+
+    async def start(
+        self,
+        session: AgentSession[Any],
+        agent: Agent,
+        *,
+        role: Role | str = Role.AUTO,
+        record: bool | None = None,
+        host: bool | None = None,
+        exporter: ExporterLike | Sequence[ExporterLike] | None = None,
+        room_options: RoomOptions | None = None,
+        name: str | None = None,
+        claim_timeout: float | None = None,
+    ) -> SessionState:
+        """Start `session` with `agent` in this scope; returns the state it lands in.
+
+        The role is resolved against the scope: `auto` takes the primary when it is vacant, runs
+        as a secondary beside a claimed or held one, and waits (up to `claim_timeout`) while the
+        holder is releasing. A start of a session that is already running changes nothing and
+        returns its state; a restart of a session whose last recording is still exporting waits
+        for that export first. If the start fails or the caller is cancelled, everything it had
+        taken is released before the error propagates.
+
+        Args:
+            session: a livekit `AgentSession`, not managed by another coordinator. A closed
+                session can be started again.
+            agent: the livekit `Agent` it runs.
+            role: `"auto"` (the default), `"primary"` or `"secondary"` (or a `Role`).
+            record: record with livekit's `RecorderIO` (primary only; needs a job). None: the
+                job's recording setting for a primary, no recording for a secondary.
+            host: host the Room's `lk.agent.session` topic (primary only). None: a primary hosts.
+            exporter: an exporter, or a list of them, run on the recording at close (a primary
+                that records only).
+            room_options: livekit's `RoomOptions`, passed through to its `start()`.
+            name: the session's name in this scope (default `session-<n>`), given at its first
+                start.
+            claim_timeout: this start's wait for a releasing primary, instead of the
+                coordinator's.
+
+        Returns:
+            `SessionState.PRIMARY` or `SessionState.SECONDARY`; `SessionState.CLOSED` when a
+            close arrived while it was starting (or waiting).
+
+        Raises:
+            SessionLifecycleError: with one of these codes, and nothing started or changed:
+                `primary_conflict` (`role="primary"` while another session holds or claimed the
+                primary); `recording_requires_primary`, `host_requires_primary`,
+                `exporter_requires_primary` (`record=True`, `host=True` or an exporter on a
+                session that resolves to secondary); `exporter_requires_recording` (an exporter
+                on a primary that will not record); `claim_timeout` (the releasing primary did
+                not let go in time); `invalid_input` (unknown role, non-positive
+                `claim_timeout`, a session another coordinator manages, a name already taken
+                or different from the session's, `record=True` without a job, `host=True`
+                without a room); `scope_closed` (the job or Room was shut down);
+                `foreign_session` (the session was already started directly with livekit);
+                `unsupported_by_livekit` (the installed livekit-agents lacks an option asked
+                for). `start_failed` when livekit's start or one of its effects
+                failed or exceeded `effect_timeout`: everything it had taken was released, and
+                the cause is chained.
+            TypeError: `session`, `agent`, `record`, `host`, `room_options` or `exporter` is
+                not of the type above.
+        """
+        key, m = self._admit(session, name)
+        self._refuse_if_shut(key)
+        if key not in self.scope or self.scope.state(key) in _AT_REST:
+            self._refuse_foreign(session, key)
+        role_ = _role(role, key)
+        if not isinstance(agent, Agent):
+            raise TypeError(f"session {key!r}: agent must be a livekit Agent, got {agent!r}")
+        for flag, value in (("record", record), ("host", host)):
+            if value is not None and not isinstance(value, bool):
+                raise TypeError(
+                    f"session {key!r}: {flag} must be True, False or None, got {value!r}"
+                )
+        if room_options is not None and not isinstance(room_options, RoomOptions):
+            raise TypeError(
+                f"session {key!r}: room_options must be livekit RoomOptions, got {room_options!r}"
+            )
+        exporters = _exporters(exporter)
+        timeout = self._timeout(claim_timeout)
+        if record and self.job is None:
+            raise InvalidInput(
+                f"session {key!r}: record=True needs a JobContext (livekit's RecorderIO writes "
+                "to the job's session directory); use SessionCoordinator.for_job(ctx).",
+                session=key,
+            )
+        if host and self.room is None:
+            raise InvalidInput(f"session {key!r}: host=True needs a room", session=key)
+        CAPABILITIES.refuse_unsupported(key, host=host)
+        if m.exporting is not None:  # its last recording is still exporting: let it finish
+            await m.closed.wait()
+        self._sync_foreign()
+        event = Start(
+            key,
+            role_,
+            record=record,
+            host=False if self.room is None else host,
+            exporter=bool(exporters),
+        )
+        effects = self._feed(event, admit=m)
+        if not effects:
+            if m.starting is not None:  # a start under way: this one has the same outcome
+                return await asyncio.shield(m.starting)
+            return self.scope.state(key)
+        m.agent, m.room, m.room_options, m.exporters = agent, self.room, room_options, exporters
+        self._listen(m)
+        outcome = m.starting = asyncio.get_running_loop().create_future()
+        try:
+            state = await self._run_start(m, effects, timeout)
+        except asyncio.CancelledError:  # this caller's cancellation is not another's: they
+            outcome.set_result(self.scope.state(key))  # see where the undone start left it
+            raise
+        except BaseException as exc:
+            outcome.set_exception(exc)
+            outcome.exception()  # seen: nobody else may be waiting for it
+            raise
+        else:
+            outcome.set_result(state)
+            return state
+        finally:
+            m.starting = None
+
+    async def drain(self, session: AgentSession[Any]) -> SessionState:
+        """Drain a running session with livekit's `drain()`, which lets its agent finish the
+        speech already scheduled. It stays `draining`, keeping what it holds, until closed.
+
+        Returns:
+            `SessionState.DRAINING` (a session already draining stays so).
+
+        Raises:
+            SessionLifecycleError: `invalid_transition` when the session is not running as
+                primary or secondary (created, starting or closed); `invalid_input` when this
+                coordinator does not manage it; `effect_failed` when livekit's drain failed or
+                exceeded `effect_timeout` (the cause is chained; close the session to end it).
+        """
+        key = self._key(session)
+        effects = self._feed(Drain(key))
+        if effects:
+            m = self._managed[key]
+            try:
+                async with m.lane:
+                    for effect in effects:
+                        if (pending := self._run_effect(m, effect)) is not None:
+                            await pending
+            except Exception as exc:
+                telemetry.record_error(m.span, exc, "drain")
+                raise EffectFailed(
+                    f"draining session {key!r} failed ({type(exc).__name__}: {exc}); it is "
+                    f"{self.scope.state(key).value}: close it to end it.",
+                    session=key,
+                ) from exc
+        return self.scope.state(key)
+
+    async def close(self, session: AgentSession[Any], *, wait_export: bool = False) -> SessionState:
+        """Close the session; it waits for a start or close already under way.
+
+        It returns once the livekit session is closed, its recording finalised and everything it
+        shared (the job's primary designation, the Room's topics) released, so the next primary
+        finds everything free. A primary's exporters then run in the background (each bounded by
+        `export_timeout`); the references go on the span, and the span ends after them. A close
+        is not cut by the caller's cancellation (it is deferred until the close is done). A
+        failing cleanup step is retried, then logged and recorded on the span; it never stops
+        the close half-way, and the close does not raise it.
+
+        Args:
+            session: a session of this coordinator.
+            wait_export: also wait for the export and the span's end, as
+                `await coord.exports_done(session)` does.
+
+        Returns:
+            `SessionState.CLOSED`; `SessionState.DRAINING` while its recording is still being
+            exported; `SessionState.CREATED` for a session never started.
+
+        Raises:
+            SessionLifecycleError: `invalid_input` when this coordinator does not manage it.
+            TypeError: `wait_export` is not a bool.
+        """
+        key = self._key(session)
+        if type(wait_export) is not bool:
+            raise TypeError(f"session {key!r}: wait_export must be True or False")
+        m = self._managed[key]
+        if self.scope.state(key) is SessionState.CREATED:
+            return SessionState.CREATED
+        effects = self._feed(Close(key))
+        if effects:
+            await uncancellable(self._close_down(m, effects))
+        elif self.scope.state(key) is not SessionState.CLOSED:
+            await m.released.wait()
+        if wait_export:
+            await m.closed.wait()
+        # whoever else waited for the same close may have forgotten the session meanwhile (the
+        # per-participant fan-out does, once it is closed)
+        return self.scope.state(key) if self._managed.get(key) is m else SessionState.CLOSED
+
+    async def exports_done(self, session: AgentSession[Any]) -> list[ExportOutcome]:
+        """Wait until the session's close has exported its recording and ended its span; its
+        export outcomes (`exports(session)`)."""
+        key = self._key(session)
+        m = self._managed[key]
+        if self.scope.state(key) is not SessionState.CREATED:
+            await m.closed.wait()
+        return self.exports(session)
+
+    async def promote(
+        self, session: AgentSession[Any], *, claim_timeout: float | None = None
+    ) -> SessionState:
+        """Make a running secondary the primary (it waits while the holder is releasing).
+
+        The promoted session takes the designation and hosts `lk.agent.session`; a running
+        session cannot grow a recorder, so it does not record. A failed promotion leaves it
+        running as a secondary.
+
+        Args:
+            session: a session of this coordinator, running as secondary.
+            claim_timeout: this promotion's wait for a releasing primary, instead of the
+                coordinator's.
+
+        Returns:
+            `SessionState.PRIMARY` (a primary stays so); `SessionState.SECONDARY` or
+            `SessionState.CLOSED` when a close arrived meanwhile.
+
+        Raises:
+            SessionLifecycleError: `primary_conflict` while another session holds or claimed
+                the primary; `invalid_transition` when the session is not running (created,
+                starting, draining or closed); `claim_timeout` when the releasing primary did
+                not let go in time; `start_failed` when taking the designation or the host
+                topic failed (the session is a secondary again); `invalid_input` when this
+                coordinator does not manage it, or for a non-positive `claim_timeout`.
+        """
+        key = self._key(session)
+        timeout = self._timeout(claim_timeout)
+        self._sync_foreign()
+        effects = self._feed(Promote(key))
+        if not effects:
+            return self.scope.state(key)
+        return await self._run_start(self._managed[key], effects, timeout)
+
+    @contextlib.asynccontextmanager
+    async def session(
+        self, session: AgentSession[Any], agent: Agent, **options: Any
+    ) -> AsyncIterator[AgentSession[Any]]:
+        """`async with coord.session(s, agent): ...` starts it and always closes it.
+
+        Takes the keyword arguments of `start`, and raises what `start` raises.
+        """
+        try:
+            await self.start(session, agent, **options)
+            yield session
+        finally:
+            if self.manages(session):
+                await self.close(session)
+
+    def per_participant(
+        self,
+        factory: Callable[[rtc.RemoteParticipant], Any],
+        *,
+        kinds: Iterable[int] | None = None,
+    ) -> ParticipantFanout:
+        """One listen-only secondary session per remote participant, for as long as they are in
+        the Room; the job's shutdown closes the fan-out before the sessions.
+
+        Args:
+            factory: called with each `rtc.RemoteParticipant` who joins (those already in the
+                Room included); returns an `(AgentSession, Agent)` pair or a
+                `ParticipantSession` (to choose the RoomOptions), or an awaitable of either. The
+                session is started as a secondary named `<identity>#<n>`, its room input set to
+                that participant (by default with `listen_only(identity)`'s options).
+            kinds: the participant kinds to follow (livekit's `rtc.ParticipantKind` values);
+                default livekit's own default kinds.
+
+        Returns:
+            The `ParticipantFanout`: its `sessions` by identity, `settle()` and `aclose()`.
+
+        Raises:
+            SessionLifecycleError: `invalid_input` when the coordinator has no Room;
+                `scope_closed` when its job or Room was shut down.
+            TypeError: `factory` is not callable.
+        """
+        return ParticipantFanout(self, factory, kinds=kinds)
+
+    def adopt_fanout(self, fanout: ParticipantFanout) -> None:
+        """A fan-out on this scope: shutdown closes it before the sessions."""
+        self._refuse_if_shut("per_participant")
+        self._fanouts.append(fanout)
+
+    def join_name(self, identity: str) -> str:
+        """A name for a participant's session no other session of this scope has (two fan-outs
+        on one coordinator, or a participant coming back, never clash)."""
+        while True:
+            self._joins += 1
+            name = f"{identity}#{self._joins}"
+            if name not in self._managed:
+                return name
+
+    async def aclose(self) -> None:
+        """Close every fan-out and managed session, then give the exports still running what is
+        left of `close_timeout` (see `shutdown()` for the job's end): an export still running
+        then is cut (each unfinished exporter gets an error entry, the finished ones keep their
+        results, the span ends with them). A livekit close that hangs is bounded by
+        `effect_timeout`: a close is never cut half-way. It does not raise: a close that fails
+        is logged."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.close_timeout
+        fanouts, self._fanouts = self._fanouts, []
+        for fanout in fanouts:  # no start may land after this: they are cancelled and undone
+            await fanout.aclose()
+        live = [m for m in self._managed.values() if self.scope.state(m.key) not in _AT_REST]
+        results = await asyncio.gather(
+            *(asyncio.wait_for(self.close(m.session), self.close_timeout) for m in live),
+            return_exceptions=True,
+        )
+        for m, result in zip(live, results, strict=True):
+            if isinstance(result, BaseException):
+                logger.error("closing session %r at shutdown: %r", m.key, result)
+        exporting = [m.exporting for m in self._managed.values() if m.exporting is not None]
+        if exporting:
+            _, late = await asyncio.wait(exporting, timeout=max(0.0, deadline - loop.time()))
+            for task in late:
+                task.cancel()
+        await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def shutdown(self) -> None:
+        """The job's shutdown (livekit calls it; call it yourself for a Room scope you are done
+        with): `aclose()`, and from then on every `start()` and `per_participant()` is refused
+        with `scope_closed`. `aclose()` alone closes everything and leaves the scope usable."""
+        self.shut_down = True
+        await self.aclose()
+
+    def forget(self, session: AgentSession[Any]) -> None:
+        """Drop a closed session from the scope (the per-participant fan-out does this): the
+        coordinator keeps no reference to it, and does not show it to livekit's end-of-job
+        report as the last primary.
+
+        Raises:
+            SessionLifecycleError: `invalid_transition` when the session is still running
+                (close it first); `invalid_input` when this coordinator does not manage it.
+        """
+        key = self._key(session)
+        self.scope.forget(key)
+        m = self._managed.pop(key)
+        del self._by_id[id(m.session)]
+        agents.attach(m.session, "coordinator", None)
+        if self._last_primary is m.session:
+            self._last_primary = None
+        self._unlisten(m)
+
+    # ------------------------------------------------------------------ the machinery
+
+    def _refuse_foreign(self, session: AgentSession[Any], key: str) -> None:
+        """A session livekit already runs, started without this coordinator: refused, not
+        adopted (see docs/topics.md): nothing says what its start took."""
+        if agents.is_running(session):
+            raise ForeignSession(
+                f"session {key!r} is already running: it was started directly with livekit "
+                "(AgentSession.start), so this coordinator cannot know what it took (the job's "
+                "primary designation, the room's topics, its trace context). Close it "
+                "(await session.aclose()) and start it through the coordinator.",
+                session=key,
+            )
+
+    def _refuse_if_shut(self, what: str) -> None:
+        if self.shut_down:
+            scope = f"job {self.job.job.id!r}" if self.job is not None else "room"
+            raise ScopeClosed(
+                f"{what}: the coordinator of this {scope} was shut down (its sessions are "
+                f"closed, ownership {self.scope.ownership.value}); nothing can start in it. "
+                "Start sessions in a live job (a new JobContext, or a new Room's coordinator).",
+                session=what,
+            )
+
+    def _timeout(self, claim_timeout: float | None) -> float:
+        if claim_timeout is None:
+            return self.claim_timeout
+        return _seconds("claim_timeout", claim_timeout)
+
+    def _check_session(self, session: object) -> None:
+        """A livekit AgentSession that no other coordinator manages."""
+        if not isinstance(session, AgentSession):
+            raise TypeError(f"expected a livekit AgentSession, got {type(session).__name__}")
+        owner = agents.attached(session, "coordinator")
+        if owner is not None and owner is not self:
+            raise InvalidInput(
+                "this AgentSession is managed by another coordinator (another job or room); "
+                "a session belongs to one scope: use the coordinator that started it."
+            )
+
+    def _key(self, session: AgentSession[Any]) -> str:
+        key = self._by_id.get(id(session))
+        if key is not None and self._managed[key].session is session:
+            return key  # one of ours: nothing more to check
+        self._check_session(session)
+        raise InvalidInput(
+            "this AgentSession is managed by no coordinator; start it with this coordinator first."
+        )
+
+    def _admit(self, session: AgentSession[Any], name: str | None) -> tuple[str, Managed]:
+        """The session's key and record; a new session is only kept once its start is accepted."""
+        self._check_session(session)
+        key = self._by_id.get(id(session))
+        if key is not None:
+            if name is not None and name != key:
+                raise InvalidInput(f"this session is already named {key!r}, not {name!r}")
+            return key, self._managed[key]
+        if name is not None and (not isinstance(name, str) or not name):
+            raise InvalidInput(f"name must be a non-empty str, got {name!r}")
+        if name is None:  # the counter moves only when the start is accepted (see _feed)
+            number = self._names + 1
+            while f"session-{number}" in self._managed:
+                number += 1
+            name = f"session-{number}"
+        if name in self._managed:
+            raise InvalidInput(f"another session is already named {name!r} in this scope")
+        return name, Managed(name, session)
+
+    def _feed(self, event: Event, admit: Managed | None = None) -> tuple[fx.Effect, ...]:
+        """Apply one event; route granted plans to their waiters; return this event's effects."""
+        scope = self.scope
+        records = scope.sessions()  # live: records change in place
+        key: str | None = getattr(event, "session", None)
+        before = records.get(key) if key is not None else None
+        before_state = before.state if before is not None else None
+        waiter = scope.waiter if scope.waiter != key else None
+        waiter_state = records[waiter].state if waiter is not None else None
+        effects = scope.handle(event)
+        if admit is not None and admit.key not in self._managed:
+            if admit.key.startswith("session-"):
+                self._names += 1
+            self._managed[admit.key] = admit
+            self._by_id[id(admit.session)] = admit.key
+            agents.attach(admit.session, "coordinator", self)
+        if key is not None:
+            self._note_state(key, before_state, records[key].state)
+        if waiter is not None or self._awaiting_grant:  # only a waiter can be granted a plan
+            granted = tuple(e for e in effects if e.session != key)
+            if granted:
+                effects = tuple(e for e in effects if e.session == key)
+            if waiter is not None:
+                self._note_state(waiter, waiter_state, records[waiter].state)
+            self._resolve_grants(granted)
+        if scope.holder is not None and not scope.foreign:
+            self._last_primary = self._managed[scope.holder].session
+        return effects
+
+    def _resolve_grants(self, granted: tuple[fx.Effect, ...]) -> None:
+        """Hand the waiter its granted plan, or None when its wait ended without one."""
+        for m in list(self._awaiting_grant):
+            if m.grant is None or m.grant.done():
+                self._awaiting_grant.discard(m)
+            elif granted and granted[0].session == m.key:
+                m.grant.set_result(granted)
+            elif self.scope.waiter != m.key:
+                m.grant.set_result(None)
+
+    def _note_state(self, key: str, before: SessionState | None, after: SessionState) -> None:
+        if after is before:
+            return
+        m = self._managed.get(key)
+        if m is None:
+            return
+        if m.span is not None:  # the first transitions come before the span is adopted
+            telemetry.record_state(m.span, before, after)
+        if after is _CLOSED:
+            m.closed.set()
+            m.released.set()
+        elif before is _CLOSED:  # started again
+            m.closed.clear()
+            m.released.clear()
+
+    async def _run_start(
+        self, m: Managed, effects: tuple[fx.Effect, ...], timeout: float
+    ) -> SessionState:
+        if type(effects[0]) is fx.WaitForClaim:
+            granted = await self._wait_for_grant(m, timeout)
+            if granted is None:
+                return self.scope.state(m.key)
+            effects = granted
+        completed = 0
+        try:
+            async with m.lane:
+                for effect in effects:
+                    if (pending := self._run_effect(m, effect)) is not None:
+                        await pending
+                    completed += 1
+        except BaseException as exc:
+            await uncancellable(self._undo_start(m, completed, exc))
+            if isinstance(exc, SessionLifecycleError) or not isinstance(exc, Exception):
+                raise
+            raise StartFailedError(
+                f"session {m.key!r} failed to start at {type(effects[completed]).__name__}: "
+                f"{type(exc).__name__}: {exc}. Everything it had taken was released; fix the "
+                "cause and start it again.",
+                session=m.key,
+            ) from exc
+        after = self._feed(Started(m.key))
+        if after:  # a close arrived while it was starting
+            await uncancellable(self._close_down(m, after))
+        return self.scope.state(m.key)
+
+    async def _wait_for_grant(self, m: Managed, timeout: float) -> tuple[fx.Effect, ...] | None:
+        grant = m.grant = asyncio.get_running_loop().create_future()
+        self._awaiting_grant.add(m)
+        try:
+            return await asyncio.wait_for(asyncio.shield(grant), timeout)
+        except TimeoutError:
+            if grant.done():
+                done: tuple[fx.Effect, ...] | None = grant.result()
+                return done
+            self._feed(StartFailed(m.key, 0))
+            holder = self.scope.holder
+            raise ClaimTimeout(
+                f"session {m.key!r} waited {timeout:g}s for session {holder!r} to release the "
+                "primary; it was not started. Raise claim_timeout, or close the holder sooner.",
+                session=m.key,
+            ) from None
+        except asyncio.CancelledError:
+            if grant.done() and grant.result():
+                await uncancellable(self._undo_start(m, 0, None))
+            elif self.scope.waiter == m.key:
+                self._feed(StartFailed(m.key, 0))
+            raise
+        finally:
+            m.grant = None
+            self._awaiting_grant.discard(m)
+
+    async def _undo_start(self, m: Managed, completed: int, error: BaseException | None) -> None:
+        if error is not None and not isinstance(error, asyncio.CancelledError):
+            telemetry.record_error(m.span, error, "start")
+            m.errors.append(f"start: {type(error).__name__}: {error}")
+        undo = self._feed(StartFailed(m.key, completed))
+        after = await self._wind_down(m, undo)
+        if after:  # a failed promotion with a close pending: close the secondary
+            await self._close_down(m, after)
+
+    async def _close_down(self, m: Managed, effects: tuple[fx.Effect, ...]) -> None:
+        """A close: what it shares is released when this returns; an export the core asks for
+        after that runs in the background (`m.exporting`), so no handoff waits for an upload."""
+        after = await self._wind_down(m, effects)
+        if after:
+            m.exporting = self._spawn(self._export(m, after))
+        m.released.set()
+
+    async def _export(self, m: Managed, effects: tuple[fx.Effect, ...]) -> None:
+        try:
+            await self._wind_down(m, effects)
+        finally:
+            m.exporting = None
+
+    async def _wind_down(self, m: Managed, effects: tuple[fx.Effect, ...]) -> tuple[fx.Effect, ...]:
+        """Run every effect even if one fails, then tell the core `closed`; returns what that asks
+        for. A close never stops half-way: a failed cleanup is retried (they are idempotent); the
+        export is not (a recording is exported at most once). What still fails goes on the span
+        (while it is open) and into the session's errors."""
+        async with m.lane:
+            for effect in effects:
+                if type(effect) is fx.CloseSession:  # livekit's close is now one we asked for
+                    self._unlisten(m)
+                attempts = CLEANUP_ATTEMPTS if type(effect) in RETRIED else 1
+                for attempt in range(1, attempts + 1):
+                    try:
+                        if (pending := self._run_effect(m, effect)) is not None:
+                            await pending
+                        break
+                    except (Exception, asyncio.CancelledError) as exc:
+                        # a close cannot be cancelled: a cancellation here came from the effect
+                        if attempt < attempts:
+                            continue
+                        name = type(effect).__name__
+                        logger.warning("session %r: %s failed: %r", m.key, name, exc)
+                        m.errors.append(f"{name}: {type(exc).__name__}: {exc}")
+                        telemetry.record_error(m.span, exc, name)
+        return self._feed(Closed(m.key))
+
+    def _run_effect(self, m: Managed, effect: fx.Effect) -> Awaitable[None] | None:
+        """One effect through its adapter, the one place that decides what an effect needs: a
+        synchronous one is done when this returns None; one that awaits comes back bounded by
+        `effect_timeout`, for the lane's task to await."""
+        pending = self.runner.run(m, effect)
+        return None if pending is None else self._watchdog.bound(pending, type(effect).__name__)
+
+    def _primary_span(self) -> Span | None:
+        holder = self.scope.holder
+        if holder is None or self.scope.foreign:
+            return None
+        return self._managed[holder].span
+
+    def _sync_foreign(self) -> None:
+        """Notice a primary designation held by a session this coordinator does not manage."""
+        if self.job is None:
+            return
+        holder = agents.job_primary(self.job)
+        ours = holder is not None and id(holder) in self._by_id
+        if holder is not None and not ours:
+            if agents.is_running(holder):
+                if self.scope.ownership is OwnershipState.VACANT:
+                    self._feed(ForeignHold(f"AgentSession@{id(holder):x}"))
+                return
+            # closed, and livekit never released it: releasing it is the whole point
+            agents.set_job_primary(self.job, None)
+        if self.scope.foreign:
+            self._feed(ForeignRelease())
+
+    def _listen(self, m: Managed) -> None:
+        """Drive the machine to closed when the session closes itself (error, shutdown()...).
+        Listening lasts from a start until the coordinator closes the session itself."""
+        if m.on_close is not None:
+            return
+
+        def on_close(event: CloseEvent) -> None:
+            if m.key not in self.scope:
+                return
+            record = self.scope.session(m.key)
+            running = (SessionState.PRIMARY, SessionState.SECONDARY, SessionState.DRAINING)
+            if record.state in running and Flag.CLOSING not in record.flags:
+                self._spawn(self._closed_by_livekit(m, event))
+
+        m.on_close = on_close
+        agents.on_close(m.session, on_close)
+
+    def _unlisten(self, m: Managed) -> None:
+        """Stop listening: livekit's emitter inspects every listener's signature at each event,
+        which costs more than the whole listener, so a close the coordinator asked for runs
+        without one."""
+        if m.on_close is not None:
+            agents.off_close(m.session, m.on_close)
+            m.on_close = None
+
+    async def _closed_by_livekit(self, m: Managed, event: CloseEvent) -> None:
+        if m.span is not None and m.span.is_recording():
+            m.span.add_event("lk.session.closed_by_livekit", {"reason": str(event.reason.value)})
+        await self.close(m.session)
+
+    def _spawn(self, work: Awaitable[Any]) -> asyncio.Task[Any]:
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def _before_session_end(self) -> None:
+        """Job shutdown, before livekit's session-end work and the room disconnect."""
+        await self.shutdown()
+        if self.job is not None and agents.job_primary(self.job) is None:
+            # livekit's end-of-job report covers "the primary": show it the last one, closed
+            agents.set_job_primary(self.job, self._last_primary)
+
+    async def _after_session_end(self) -> None:
+        if self.job is not None and agents.job_primary(self.job) is self._last_primary:
+            agents.set_job_primary(self.job, None)
+
+
+def _seconds(name: str, value: object) -> float:
+    """A timeout: a finite, positive int or float (not a bool, not NaN)."""
+    if (
+        type(value) is bool
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or value <= 0
+    ):
+        raise InvalidInput(f"{name} must be a positive, finite number of seconds, got {value!r}")
+    return float(value)
+
+
+def _role(role: Role | str, key: str) -> Role:
+    if isinstance(role, Role):
+        return role
+    if isinstance(role, str):
+        try:
+            return Role(role)
+        except ValueError:
+            pass
+    raise InvalidInput(
+        f"session {key!r}: unknown role {role!r}; use 'auto', 'primary' or 'secondary' "
+        "(or session_fsm.Role).",
+        session=key,
+    )
+
+
+def _exporters(
+    exporter: ExporterLike | Sequence[ExporterLike] | None,
+) -> tuple[ExporterLike, ...]:
+    if exporter is None:
+        return ()
+    many = isinstance(exporter, list | tuple)
+    items: Sequence[object] = exporter if many else [exporter]  # type: ignore[assignment]
+    return tuple(check_exporter(e) for e in items)

@@ -1,0 +1,178 @@
+"""What a transition asks the runtime to do: the core's outputs.
+
+Effects are frozen values naming the session they act for. The runtime executes them in order
+through the adapters; the core never learns how. Each start effect has a compensating effect
+(`COMPENSATION`) that undoes it when a start fails or is cancelled half-way.
+"""
+
+from __future__ import annotations
+
+import typing
+
+import attrs
+
+from ._events import SessionKey
+from ._states import Role
+
+
+@attrs.frozen(slots=True)
+class ClaimPrimary:
+    """Make the session the job's primary designation (the livekit `JobContext`'s)."""
+
+    session: SessionKey
+
+
+@attrs.frozen(slots=True)
+class ReleasePrimary:
+    """Clear the job's primary designation if this session holds it."""
+
+    session: SessionKey
+
+
+@attrs.frozen(slots=True)
+class AttachContext:
+    """Give the session a trace context of its own, parented to the caller's context."""
+
+    session: SessionKey
+
+
+@attrs.frozen(slots=True)
+class DetachContext:
+    """Detach the session's trace context token, in the context that attached it."""
+
+    session: SessionKey
+
+
+@attrs.frozen(slots=True)
+class StartSession:
+    """Start the livekit `AgentSession` with the resolved role."""
+
+    session: SessionKey
+    role: Role
+    record: bool
+    host: bool
+
+
+@attrs.frozen(slots=True)
+class DrainSession:
+    """Let the running session finish its current speech."""
+
+    session: SessionKey
+
+
+@attrs.frozen(slots=True)
+class CloseSession:
+    """Close the livekit `AgentSession` (activity, RoomIO), keeping its span and host for the
+    effects that follow."""
+
+    session: SessionKey
+
+
+@attrs.frozen(slots=True)
+class OpenSpan:
+    """Take charge of the session's `agent_session` span, with its role."""
+
+    session: SessionKey
+    role: Role
+
+
+@attrs.frozen(slots=True)
+class AnnotateSpan:
+    """Put facts on the session's span: its new role, or the recording's exported references."""
+
+    session: SessionKey
+    what: str
+
+
+@attrs.frozen(slots=True)
+class EndSpan:
+    """End the session's span: once, after its last annotation."""
+
+    session: SessionKey
+
+
+@attrs.frozen(slots=True)
+class StartRecording:
+    """Record the session to a path of its own."""
+
+    session: SessionKey
+
+
+@attrs.frozen(slots=True)
+class StopRecording:
+    """Finalise the session's recording file."""
+
+    session: SessionKey
+
+
+@attrs.frozen(slots=True)
+class ExportRecording:
+    """Hand the finalised recording to the session's exporters."""
+
+    session: SessionKey
+
+
+@attrs.frozen(slots=True)
+class RegisterHost:
+    """The session owns the room's `lk.agent.session` handler."""
+
+    session: SessionKey
+
+
+@attrs.frozen(slots=True)
+class UnregisterHost:
+    """Remove the session's `lk.agent.session` handler so a later primary can register."""
+
+    session: SessionKey
+
+
+@attrs.frozen(slots=True)
+class WaitForClaim:
+    """The start waits until the releasing primary lets go; no work, a signal to the runtime."""
+
+    session: SessionKey
+
+
+Effect = (
+    ClaimPrimary
+    | ReleasePrimary
+    | AttachContext
+    | DetachContext
+    | StartSession
+    | DrainSession
+    | CloseSession
+    | OpenSpan
+    | AnnotateSpan
+    | EndSpan
+    | StartRecording
+    | StopRecording
+    | ExportRecording
+    | RegisterHost
+    | UnregisterHost
+    | WaitForClaim
+)
+
+#: Every effect class, in the order `Effect` names them.
+EFFECTS: tuple[type[Effect], ...] = typing.get_args(Effect)
+#: Effects that do no work on any resource: they only tell the runtime something.
+SIGNALS: frozenset[type[Effect]] = frozenset({WaitForClaim})
+
+#: The effect that undoes each start effect; effects missing here need no undoing.
+COMPENSATION: dict[type[Effect], type[Effect]] = {
+    ClaimPrimary: ReleasePrimary,
+    AttachContext: DetachContext,
+    StartSession: CloseSession,
+    OpenSpan: EndSpan,
+    StartRecording: StopRecording,
+    RegisterHost: UnregisterHost,
+}
+
+
+def compensate(done: tuple[Effect, ...]) -> tuple[Effect, ...]:
+    """The effects that undo `done`, newest first."""
+    undo: list[Effect] = []
+    for effect in reversed(done):
+        inverse = COMPENSATION.get(type(effect))
+        if inverse is not None:
+            undo.append(inverse(effect.session))  # type: ignore[call-arg]
+    return tuple(undo)

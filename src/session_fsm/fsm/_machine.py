@@ -1,0 +1,339 @@
+"""The small class that applies the table: one `Scope` per job (or per Room without a job).
+
+`Scope.handle(event) -> effects` is the whole contract. It looks up the rows for the session's
+state and the event's class, takes the first whose guard holds, and either raises
+that row's refusal (state unchanged) or applies it. Three special cases do not fit a row; they are
+named here and nowhere else:
+
+1. **grant** — a move that leaves the scope vacant while a start waits claims it for the waiter at
+   once, in the same step, and returns the waiter's start plan after the row's effects.
+   That is why a waiting start is granted in the same event-loop pass as the release.
+2. **close pending** — a close that arrived while a session was starting fires by itself as soon as
+   the session lands in `primary` or `secondary`.
+3. **remember the start** — a transition into `starting` from outside keeps its plan on the
+   session, so a later `start_failed(completed=k)` can undo exactly the first k effects.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import attrs
+
+from . import _effects as fx
+from ._events import (
+    SCOPE_EVENTS,
+    SESSION_EVENTS,
+    Close,
+    Event,
+    ForeignHold,
+    ForeignRelease,
+    SessionEvent,
+    SessionKey,
+    Start,
+    StartFailed,
+    event_name,
+)
+from ._states import OwnershipState, Role, SessionState
+from ._table import (
+    CLOSE_PENDING_FIRES_IN,
+    GRANT_MOVE,
+    GRANT_PLANS,
+    MOVES,
+    SCOPE_EVENT_MOVES,
+    TABLE,
+    Flag,
+    Move,
+    Row,
+    Table,
+    flag_names,
+)
+from .errors import InvalidTransition
+
+# Enum members as module names: a class attribute lookup (`Role.PRIMARY`) costs ~70 ns on
+# Python 3.11, about a tenth of a whole step.
+_CREATED = SessionState.CREATED
+_CLOSED = SessionState.CLOSED
+_STARTING = SessionState.STARTING
+_VACANT = OwnershipState.VACANT
+_CLAIMED = OwnershipState.CLAIMED
+_PRIMARY = Role.PRIMARY
+_FOREIGN_HOLD = Move.FOREIGN_HOLD
+
+
+class SessionSnapshot(NamedTuple):
+    """A session's record as a hashable value."""
+
+    state: SessionState
+    role: Role | None
+    record: bool
+    host: bool
+    exporter: bool
+    flags: Flag
+    plan: tuple[fx.Effect, ...]
+
+
+class ScopeSnapshot(NamedTuple):
+    """The whole scope as a hashable value: what the explorer stores per visited state."""
+
+    ownership: OwnershipState
+    holder: str | None
+    foreign: bool
+    waiter: str | None
+    sessions: tuple[tuple[SessionKey, SessionSnapshot], ...]
+
+
+@attrs.define(slots=True, eq=False)
+class SessionRecord:
+    """What the scope knows of one session. Identity equality: two records are never 'equal'."""
+
+    key: SessionKey
+    state: SessionState = SessionState.CREATED
+    role: Role | None = None
+    record: bool = False
+    host: bool = False
+    exporter: bool = False
+    #: What the state does not spell out (waiting, closing...).
+    flags: Flag = Flag.NONE
+    #: The effects of the start under way, for compensation.
+    plan: tuple[fx.Effect, ...] = ()
+
+    def snapshot(self) -> SessionSnapshot:
+        return SessionSnapshot(
+            self.state, self.role, self.record, self.host, self.exporter, self.flags, self.plan
+        )
+
+
+class Scope:
+    """The coupled session and ownership machines of one ownership scope."""
+
+    __slots__ = (
+        "_rows",
+        "_sessions",
+        "foreign",
+        "holder",
+        "ownership",
+        "record_default",
+        "table",
+        "waiter",
+    )
+
+    def __init__(self, *, record_default: bool = False, table: Table = TABLE) -> None:
+        #: What `record=None` means for a primary (the job's `enable_recording`).
+        self.record_default = record_default
+        self.table = table
+        self._rows = table.by_state
+        self.ownership = _VACANT
+        #: The key of the session that claimed or holds the scope (or the foreign holder's name).
+        self.holder: str | None = None
+        #: True while the holder is a session this scope does not manage.
+        self.foreign = False
+        #: The start waiting for the releasing holder to let go; it has reserved the scope.
+        self.waiter: SessionKey | None = None
+        self._sessions: dict[SessionKey, SessionRecord] = {}
+
+    # ------------------------------------------------------------------ queries
+
+    def is_holder(self, key: SessionKey) -> bool:
+        return self.holder == key and not self.foreign
+
+    def resolve_record(self, record: bool | None) -> bool:
+        return self.record_default if record is None else record
+
+    def state(self, key: SessionKey) -> SessionState:
+        s = self._sessions.get(key)
+        if s is None:
+            raise InvalidTransition(
+                f"session {key!r} is not known to this scope; start it first.", session=key
+            )
+        return s.state
+
+    def session(self, key: SessionKey) -> SessionRecord:
+        """The live record (read it, do not change it)."""
+        self.state(key)
+        return self._sessions[key]
+
+    def sessions(self) -> dict[SessionKey, SessionRecord]:
+        return self._sessions
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._sessions
+
+    def __len__(self) -> int:
+        return len(self._sessions)
+
+    # ------------------------------------------------------------------ membership
+
+    def add(self, key: SessionKey) -> None:
+        """Make a session known (a `start` does this by itself)."""
+        if not isinstance(key, str):
+            raise TypeError(f"session keys are str, got {type(key).__name__}")
+        if key not in self._sessions:
+            self._sessions[key] = SessionRecord(key)
+
+    def forget(self, key: SessionKey) -> None:
+        """Drop a session that holds nothing (created or closed), e.g. a participant who left."""
+        s = self._sessions.get(key)
+        if s is None:
+            return
+        if s.state is not _CLOSED and s.state is not _CREATED:
+            raise InvalidTransition(
+                f"session {key!r} is {s.state.value}; close it before forgetting it.", session=key
+            )
+        del self._sessions[key]
+
+    # ------------------------------------------------------------------ the step
+
+    def handle(self, event: Event) -> tuple[fx.Effect, ...]:
+        """Apply one event; return the effects to run, in order. Raises (state unchanged) when
+        the event is refused or not accepted in the current state."""
+        kind = type(event)
+        if kind not in _SESSION_EVENT_TYPES:
+            if kind in _SCOPE_EVENT_TYPES:
+                return self._handle_scope_event(event)  # type: ignore[arg-type]
+            raise TypeError(f"Scope.handle takes a core event (Start, Close...), got {event!r}")
+        ev: SessionEvent = event  # type: ignore[assignment]  # narrowed by the kind check
+        s = self._sessions.get(ev.session)
+        new = s is None
+        if s is None:
+            if kind is not Start:
+                raise InvalidTransition(
+                    f"{event_name(kind)} for session {ev.session!r}, which this scope does not "
+                    "know; start it first.",
+                    session=ev.session,
+                )
+            s = SessionRecord(ev.session)
+        row = self._select(s, ev)
+        if row.refuse is not None:  # refused: state unchanged (a new name is not even kept)
+            raise row.refuse(self, s, ev)
+        if new:
+            self._sessions[s.key] = s
+        # apply
+        if row.role is not None:
+            self._resolve(s, row.role, ev)
+        plan = row.plan(self, s, ev) if row.plan is not None else ()
+        target = row.target
+        if target is _STARTING:  # special case 3: remember the start (a wait has none)
+            if row.source is not _STARTING:
+                s.plan = () if Flag.WAITING in row.sets else plan
+        elif row.source is _STARTING:
+            s.plan = ()
+        if row.sets or row.clears:
+            self._set_flags(s, (s.flags | row.sets) & ~row.clears)
+        assert target is not None
+        s.state = target
+        if target is _CLOSED:
+            s.role, s.flags, s.plan = None, Flag.NONE, ()
+            s.record = s.host = s.exporter = False
+        if row.move is not None:
+            plan += self._move(row.move, s.key)
+        if target in CLOSE_PENDING_FIRES_IN and Flag.CLOSE_PENDING in s.flags:
+            s.flags &= ~Flag.CLOSE_PENDING  # special case 2: the pending close fires now
+            plan += self.handle(Close(s.key))
+        return plan
+
+    def _select(self, s: SessionRecord, event: SessionEvent) -> Row:
+        """The first row of the session's state and the event whose guard holds."""
+        rows = self._rows[s.state].get(type(event))
+        if rows is not None:
+            if type(event) is StartFailed and not 0 <= event.completed <= len(s.plan):
+                raise InvalidTransition(
+                    f"start_failed for session {s.key!r} says {event.completed} effects "
+                    f"completed, but its start has {len(s.plan)}.",
+                    session=s.key,
+                )
+            for row in rows:
+                if row.guard(self, s, event):
+                    return row
+        raise InvalidTransition(
+            f"session {s.key!r} is {self._describe(s)}; it does not accept "
+            f"{event_name(type(event))}. {_HINTS.get(s.state, '')}".rstrip(),
+            session=s.key,
+        )
+
+    def _resolve(self, s: SessionRecord, role: Role, event: SessionEvent) -> None:
+        if type(event) is Start:
+            primary = role is _PRIMARY
+            record = primary and self.resolve_record(event.record)
+            host = primary and event.host is not False
+            exporter = primary and event.exporter
+        else:  # a promotion hosts but cannot record; a failed one goes back to secondary
+            host, record, exporter = role is _PRIMARY, False, False
+        s.role, s.record, s.host, s.exporter = role, record, host, exporter
+
+    def _set_flags(self, s: SessionRecord, flags: Flag) -> None:
+        """The waiter follows the WAITING bit."""
+        waiting = Flag.WAITING in flags
+        if waiting is not (Flag.WAITING in s.flags):
+            self.waiter = s.key if waiting else None
+        s.flags = flags
+
+    def _move(self, move: Move, key: str, foreign: bool = False) -> tuple[fx.Effect, ...]:
+        source, target = MOVES[move]
+        if self.ownership is not source:
+            raise AssertionError(f"table bug: {move.value} from {self.ownership.value}")
+        self.ownership = target
+        if target is _CLAIMED or move is _FOREIGN_HOLD:
+            self.holder, self.foreign = key, foreign
+        elif target is _VACANT:
+            self.holder, self.foreign = None, False
+            if self.waiter is not None:
+                return self._grant(self.waiter)
+        return ()
+
+    def _grant(self, key: SessionKey) -> tuple[fx.Effect, ...]:
+        """Special case 1: the vacant scope goes to the waiting start."""
+        w = self._sessions[key]
+        promotion = Flag.PROMOTING in w.flags
+        self._set_flags(w, w.flags & ~Flag.WAITING)
+        self._move(GRANT_MOVE, key)
+        w.plan = GRANT_PLANS[promotion](self, w, Start(key))
+        return w.plan
+
+    def _handle_scope_event(self, event: ForeignHold | ForeignRelease) -> tuple[fx.Effect, ...]:
+        move = SCOPE_EVENT_MOVES[event_name(type(event))]
+        if isinstance(event, ForeignHold):
+            if self.ownership is MOVES[move][0]:
+                return self._move(move, event.holder, foreign=True)
+            if self.foreign and self.holder == event.holder:
+                return ()
+        elif self.foreign:
+            return self._move(move, "")
+        raise InvalidTransition(
+            f"{event_name(type(event))} while the scope is {self.ownership.value} "
+            f"(holder {self.holder!r}); the scope only records a foreign holder while vacant."
+        )
+
+    def _describe(self, s: SessionRecord) -> str:
+        extra = flag_names(s.flags)
+        return s.state.value + (f" ({', '.join(extra)})" if extra else "")
+
+    # ------------------------------------------------------------------ exploration support
+
+    def snapshot(self) -> ScopeSnapshot:
+        """A hashable value of the whole state: what the explorer stores per visited state."""
+        return ScopeSnapshot(
+            self.ownership,
+            self.holder,
+            self.foreign,
+            self.waiter,
+            tuple((k, s.snapshot()) for k, s in self._sessions.items()),
+        )
+
+    def restore(self, snap: ScopeSnapshot) -> None:
+        self.ownership, self.holder, self.foreign = snap.ownership, snap.holder, snap.foreign
+        self.waiter = snap.waiter
+        self._sessions = {
+            key: SessionRecord(key, r.state, r.role, r.record, r.host, r.exporter, r.flags, r.plan)
+            for key, r in snap.sessions
+        }
+
+
+_SESSION_EVENT_TYPES = frozenset(SESSION_EVENTS)
+_SCOPE_EVENT_TYPES = frozenset(SCOPE_EVENTS)
+
+_HINTS = {
+    SessionState.CREATED: "Start it first.",
+    SessionState.STARTING: "Wait for its start to finish.",
+    SessionState.CLOSED: "Start it again to reuse it.",
+}
