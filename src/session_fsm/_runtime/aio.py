@@ -11,55 +11,27 @@ from typing import Any, Generic, TypeVar
 T = TypeVar("T")
 
 
-class _Deferring(asyncio.Future[T]):
-    """A future its awaiting task cannot cancel: `Task.cancel()` finds `cancel()` refusing and
-    marks the task to be cancelled at its next step instead, which comes once this is done."""
-
-    def cancel(self, msg: Any | None = None) -> bool:
-        return False
-
-
 async def uncancellable(work: Coroutine[Any, Any, T]) -> T:
     """Run `work` to the end even if the caller is cancelled meanwhile, then re-raise the
     cancellation: compensation and close effects must never be cut half-way.
 
-    `work` runs in a task of its own (a cancellation of the caller would otherwise reach
-    whatever livekit future it awaits), which hands its outcome straight to the caller's
-    `_Deferring` future: no `shield`, so no extra loop pass on the way back."""
-    loop = asyncio.get_running_loop()
-    done: _Deferring[T] = _Deferring(loop=loop)
-
-    async def run() -> None:
-        try:
-            done.set_result(await work)
-        except BaseException as exc:  # the caller gets it, cancellation included
-            done.set_exception(exc)
-
-    def settle(task: asyncio.Task[None]) -> None:
-        _TASKS.discard(task)
-        if not done.done():  # cancelled before its first step (the loop shutting down)
-            work.close()
-            done.set_exception(asyncio.CancelledError())
-
-    task = loop.create_task(run())
-    _TASKS.add(task)
-    task.add_done_callback(settle)
+    `work` runs in a task of its own, so a cancellation of the caller never reaches whatever
+    livekit future it awaits; the caller waits for that task with `asyncio.wait`, which a
+    cancellation ends without touching the task, and waits again until the task is done. A
+    cancellation the caller saw, by `Task.cancel()` or thrown straight in, is raised once the
+    work has finished; it wins over the work's own outcome."""
+    task = asyncio.ensure_future(work)
     cancelled = False
-    while not done.done():
+    while not task.done():
         try:
-            await done
-        except asyncio.CancelledError:  # thrown in directly, not through Task.cancel()
-            if done.done():
-                raise
+            await asyncio.wait([task])
+        except asyncio.CancelledError:
             cancelled = True
-            done._asyncio_future_blocking = False  # no task took it: await it afresh
     if cancelled:
+        if not task.cancelled():
+            task.exception()  # seen: the caller's cancellation is what it gets
         raise asyncio.CancelledError
-    return done.result()
-
-
-#: The tasks `uncancellable` started: the loop itself holds tasks only weakly.
-_TASKS: set[asyncio.Task[None]] = set()
+    return task.result()
 
 
 async def finish(task: asyncio.Task[Any]) -> None:
