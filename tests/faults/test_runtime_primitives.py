@@ -1,5 +1,5 @@
 """The two asyncio primitives the runtime's guarantees rest on: a close that a cancellation cannot
-cut (`uncancellable`) and the one-timer bound on effects (`EffectWatchdog`)."""
+cut (`uncancellable`) and the bound on effects (`EffectWatchdog`)."""
 
 from __future__ import annotations
 
@@ -68,7 +68,7 @@ async def test_the_watchdog_cuts_a_hanging_effect_and_names_it() -> None:
     assert task.cancelling() == 0  # its own cancellation is taken back
 
 
-async def test_the_watchdog_leaves_quick_effects_alone_and_rearms_for_later_ones() -> None:
+async def test_the_watchdog_leaves_quick_effects_alone_and_bounds_each_one() -> None:
     watchdog = EffectWatchdog(0.05)
     quick = Work()
     quick.go.set()
