@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import inspect
 import re
-import typing
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from livekit import rtc
 from livekit.agents import JobContext
@@ -24,9 +23,6 @@ from ..fsm._states import Role, SessionState
 from ..fsm.errors import StartFailedError
 from .aio import in_context, uncancellable
 from .managed import Managed
-
-if TYPE_CHECKING:  # livekit-agents 1.5+ only (adapters/capabilities.py)
-    from livekit.agents.voice.remote_session import SessionHost
 
 
 def adapter_name(kind: type[fx.Effect]) -> str:
@@ -76,8 +72,9 @@ class EffectRunner:
         }
 
     def run(self, m: Managed, effect: fx.Effect) -> Awaitable[None] | None:
-        """The adapter call itself: a synchronous effect is done on return (no coroutine to make
-        and await: effects are many and small), an awaiting one returns its coroutine."""
+        """The adapter call itself. An adapter is an `async def` when it awaits (`AWAITING`):
+        its coroutine is returned for the caller to await; a synchronous one is done when this
+        returns None."""
         return self._run[type(effect)](m, effect)
 
     # ------------------------------------------------------------------ designation
@@ -227,53 +224,34 @@ class EffectRunner:
 
     # ------------------------------------------------------------------ the host handler
 
-    def register_host(self, m: Managed, effect: fx.RegisterHost) -> Awaitable[None] | None:
+    async def register_host(self, m: Managed, effect: fx.RegisterHost) -> None:
         topics = self.topics
         if topics is None:
             raise StartFailedError(f"session {m.key!r} cannot host without a room", session=m.key)
-        if agents.has_host(m.session):  # livekit started it with the session
-            topics.host_acquired(m.key)
-            return None
-        return self._host_promoted(m, topics)
-
-    async def _host_promoted(self, m: Managed, topics: RoomTopics) -> None:
-        """A promotion: livekit gives a session its host only at start."""
-        topics.host_free(m.key)
-        await agents.start_host(m.session, topics.room)
+        if not agents.has_host(m.session):  # a promotion: livekit gives a host only at start
+            topics.host_free(m.key)
+            await agents.start_host(m.session, topics.room)
         topics.host_acquired(m.key)
 
-    def unregister_host(self, m: Managed, effect: fx.UnregisterHost) -> Awaitable[None] | None:
+    async def unregister_host(self, m: Managed, effect: fx.UnregisterHost) -> None:
         """After CloseSession the host is already closed; undoing a failed start comes here
         first, with the host still running."""
         host = agents.take_host(m.session)
         if host is not None:
-            return self._close_host(m, host)
-        self._host_released(m)
-        return None
-
-    async def _close_host(self, m: Managed, host: SessionHost) -> None:
-        await host.aclose()
-        self._host_released(m)
-
-    def _host_released(self, m: Managed) -> None:
+            await host.aclose()
         if self.topics is not None:
             self.topics.host_released(m.key)
-
-
-def _may_await(adapter: Callable[..., object]) -> bool:
-    """`async def`, or declared to return an awaitable when it has something to wait for."""
-    if inspect.iscoroutinefunction(adapter):
-        return True
-    returns = typing.get_type_hints(adapter)["return"]
-    return any(typing.get_origin(kind) is Awaitable for kind in typing.get_args(returns))
 
 
 _missing = [name for name in ADAPTERS.values() if not callable(getattr(EffectRunner, name, None))]
 if _missing:  # a new effect needs its adapter method before anything can run it
     raise TypeError(f"EffectRunner has no adapter method for: {', '.join(_missing)}")
 
-#: The effects whose adapter can await livekit (or an exporter): the only ones that can hang.
-#: The others are synchronous writes, done when `EffectRunner.run` returns.
+#: The effects whose adapter is an `async def`: they can await livekit (or an exporter), so they
+#: are the only ones that can hang. The others are synchronous writes, done when
+#: `EffectRunner.run` returns.
 AWAITING: frozenset[type[fx.Effect]] = frozenset(
-    kind for kind, name in ADAPTERS.items() if _may_await(getattr(EffectRunner, name))
+    kind
+    for kind, name in ADAPTERS.items()
+    if inspect.iscoroutinefunction(getattr(EffectRunner, name))
 )
