@@ -33,7 +33,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
-import inspect
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -201,16 +200,8 @@ async def run_shutdown_callbacks(job: JobContext, reason: str) -> None:
 # --------------------------------------------------------------------------- AgentSession
 
 
-#: livekit's event emitter calls `inspect.signature()` on every listener at every `emit()` (to
-#: pass it only the arguments it takes); a listener that carries its signature makes that a lookup.
-_ONE_ARGUMENT = inspect.Signature(
-    [inspect.Parameter("event", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
-)
-
-
 def on_close(session: AgentSession[Any], listener: Callable[[CloseEvent], None]) -> None:
     """Call `listener(event)` when the session closes, whoever closed it."""
-    listener.__signature__ = _ONE_ARGUMENT  # type: ignore[attr-defined]
     session.on("close", listener)
 
 
