@@ -68,5 +68,10 @@ def in_context(coro: Coroutine[Any, Any, T], context: contextvars.Context) -> Aw
     """Await `coro` in the caller's task but with `context` current while it runs: what it sets
     (livekit's span token) stays in `context`, and a cancellation of the caller reaches whatever
     await `coro` is at, as if it ran inline. (The awaitable itself, not a coroutine around it:
-    every suspension of `coro` passes up through the frames that await it.)"""
+    every suspension of `coro` passes up through the frames that await it.)
+
+    Not `asyncio.create_task(coro, context=context)`: livekit's start would then run in a task
+    of its own, which a cancellation thrown into the caller (`testing.cancel_at`) never reaches,
+    and whose awaits the caller no longer sees: the suites that cut a start at each of its awaits
+    would cut it at fewer points (tried: fewer, and the cancellation suites failed with it)."""
     return _InContext(coro, context)
