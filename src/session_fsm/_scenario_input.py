@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import attrs
 
 from .fsm._states import Role
+from .fsm.errors import InvalidInput
 
 if TYPE_CHECKING:
     from jsonschema import ValidationError
@@ -38,7 +39,7 @@ MAX_TOTAL_WAIT = 300.0  # seconds of `wait` steps, all together
 MAX_INT_DIGITS = 20
 
 
-class ScenarioError(ValueError):
+class ScenarioError(InvalidInput):
     """An invalid scenario file: the message names the field."""
 
 

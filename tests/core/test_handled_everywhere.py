@@ -13,6 +13,7 @@ from session_fsm.fsm._events import CALLER_EVENTS, REPORT_EVENTS, SESSION_EVENTS
 from session_fsm.fsm._explorer import Explorer, explore
 from session_fsm.fsm._states import AT_REST, Role, SessionState
 from session_fsm.fsm._world import World
+from session_fsm.fsm.errors import SessionLifecycleError
 from session_fsm.testing import core_machine
 from session_fsm.testing._lifecycle import LifecycleMachine
 
@@ -46,10 +47,12 @@ def test_every_session_event_is_a_caller_event_or_a_report() -> None:
 def test_a_table_naming_an_event_nothing_feeds_fails_loudly() -> None:
     row = t.Row(SessionState.PRIMARY, Pause, t.always, SessionState.PRIMARY)  # type: ignore[arg-type]
     table = t.Table(rows=(*t.ROWS, row))
-    with pytest.raises(ValueError, match="Pause"):
+    with pytest.raises(SessionLifecycleError, match="Pause") as caught:
         Explorer(2, table=table)
-    with pytest.raises(ValueError, match="Pause"):
+    assert caught.value.code == "invalid_input"
+    with pytest.raises(SessionLifecycleError, match="Pause") as caught:
         core_machine(table, sessions=2)
+    assert caught.value.code == "invalid_input"
 
 
 def test_each_caller_event_is_a_rule_of_the_lifecycle_machine() -> None:

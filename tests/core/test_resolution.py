@@ -294,7 +294,9 @@ def test_the_core_is_deterministic() -> None:
 
 
 def test_event_values_reject_wrong_types() -> None:
-    with pytest.raises(TypeError):
+    with pytest.raises(SessionLifecycleError) as caught:
         Start("a", role="boss")  # type: ignore[arg-type]
-    with pytest.raises(TypeError):
+    assert caught.value.code == "invalid_input"
+    with pytest.raises(SessionLifecycleError) as caught:
         Start(42)  # type: ignore[arg-type]
+    assert caught.value.code == "invalid_input"

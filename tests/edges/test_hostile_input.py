@@ -1,5 +1,5 @@
 """Constructors meet hostile input (types, numbers that are not numbers, odd strings) with the
-error family or a TypeError, a clear message, and nothing changed."""
+error family (`invalid_input`), a clear message, and nothing changed."""
 
 from __future__ import annotations
 
@@ -55,15 +55,22 @@ async def test_fanout_and_its_factory_value_refuse_hostile_input(
     coordinator: SessionCoordinator, offline_room: rtc.Room, offline_job: JobContext
 ) -> None:
     before = (coordinator.scope.snapshot(), agents.byte_stream_topics(offline_room))
-    with pytest.raises(TypeError, match="ParticipantKind"):
+    with pytest.raises(SessionLifecycleError, match="ParticipantKind") as caught:
         coordinator.per_participant(lambda p: None, kinds=["standard"])  # type: ignore[list-item]
-    with pytest.raises(TypeError, match="callable"):
+    assert caught.value.code == "invalid_input"
+    with pytest.raises(SessionLifecycleError, match="ParticipantKind") as caught:
+        coordinator.per_participant(lambda p: None, kinds=42)  # type: ignore[arg-type]
+    assert caught.value.code == "invalid_input"
+    with pytest.raises(SessionLifecycleError, match="callable") as caught:
         coordinator.per_participant(42)  # type: ignore[arg-type]
+    assert caught.value.code == "invalid_input"
     assert (coordinator.scope.snapshot(), agents.byte_stream_topics(offline_room)) == before
-    with pytest.raises(TypeError):
+    with pytest.raises(SessionLifecycleError, match="agent") as caught:
         ParticipantSession(new_session(), "agent")  # type: ignore[arg-type]
-    with pytest.raises(TypeError):
+    assert caught.value.code == "invalid_input"
+    with pytest.raises(SessionLifecycleError, match="room_options") as caught:
         ParticipantSession(new_session(), agent(), room_options={"audio_output": False})  # type: ignore[arg-type]
+    assert caught.value.code == "invalid_input"
 
 
 @pytest.mark.parametrize(
@@ -76,6 +83,7 @@ async def test_close_refuses_hostile_flags(
 ) -> None:
     s = new_session()
     await coordinator.start(s, agent(), name="s")
-    with pytest.raises(TypeError, match="wait_export"):
+    with pytest.raises(SessionLifecycleError, match="wait_export") as caught:
         await coordinator.close(s, **options)
+    assert caught.value.code == "invalid_input"
     assert coordinator.violations() == []

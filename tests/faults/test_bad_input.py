@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +21,21 @@ from session_fsm import (
     SessionLifecycleError,
 )
 from session_fsm._adapters import agents
+from session_fsm.testing import (
+    Fault,
+    cancel_at,
+    core_machine,
+    events,
+    inject,
+    join,
+    leave,
+    offline_job,
+    offline_room,
+    real_violations,
+    run_job_shutdown,
+    scenarios,
+    start_events,
+)
 
 from ..integration.conftest import agent, new_session
 
@@ -60,8 +77,8 @@ async def _start_foreign(coord: SessionCoordinator, env: dict[str, Any]) -> obje
     return await coord.start(env["foreign"], agent())
 
 
-#: (case, call, expected error type, error code or None, text the message must contain)
-CASES: list[tuple[str, Call, type[BaseException], str | None, str]] = [
+#: (case, call, expected error type, error code, text the message must contain)
+CASES: list[tuple[str, Call, type[BaseException], str, str]] = [
     (
         "start: unknown role",
         start(role="boss"),
@@ -76,12 +93,48 @@ CASES: list[tuple[str, Call, type[BaseException], str | None, str]] = [
         "invalid_input",
         "unknown role",
     ),
-    ("start: not an AgentSession", start(session=object()), TypeError, None, "AgentSession"),
-    ("start: not an Agent", start(agent="agent"), TypeError, None, "'newcomer'"),
-    ("start: record not a bool", start(record="yes"), TypeError, None, "record must be"),
-    ("start: host not a bool", start(host=1), TypeError, None, "host must be"),
-    ("start: garbage exporter", start(exporter=42), TypeError, None, "not a recording exporter"),
-    ("start: room_options wrong", start(room_options={"a": 1}), TypeError, None, "RoomOptions"),
+    (
+        "start: not an AgentSession",
+        start(session=object()),
+        SessionLifecycleError,
+        "invalid_input",
+        "AgentSession",
+    ),
+    (
+        "start: not an Agent",
+        start(agent="agent"),
+        SessionLifecycleError,
+        "invalid_input",
+        "'newcomer'",
+    ),
+    (
+        "start: record not a bool",
+        start(record="yes"),
+        SessionLifecycleError,
+        "invalid_input",
+        "record must be",
+    ),
+    (
+        "start: host not a bool",
+        start(host=1),
+        SessionLifecycleError,
+        "invalid_input",
+        "host must be",
+    ),
+    (
+        "start: garbage exporter",
+        start(exporter=42),
+        SessionLifecycleError,
+        "invalid_input",
+        "not a recording exporter",
+    ),
+    (
+        "start: room_options wrong",
+        start(room_options={"a": 1}),
+        SessionLifecycleError,
+        "invalid_input",
+        "RoomOptions",
+    ),
     (
         "start: claim_timeout <= 0",
         start(claim_timeout=0),
@@ -145,7 +198,13 @@ CASES: list[tuple[str, Call, type[BaseException], str | None, str]] = [
         "primary_conflict",
         "'holder'",
     ),
-    ("promote: not an AgentSession", on("promote", "junk"), TypeError, None, "AgentSession"),
+    (
+        "promote: not an AgentSession",
+        on("promote", "junk"),
+        SessionLifecycleError,
+        "invalid_input",
+        "AgentSession",
+    ),
     (
         "state: unmanaged",
         lambda c, e: c.state(e["stranger"]),
@@ -163,8 +222,8 @@ CASES: list[tuple[str, Call, type[BaseException], str | None, str]] = [
     (
         "per_participant: not callable",
         lambda c, e: c.per_participant(42),  # type: ignore[arg-type]
-        TypeError,
-        None,
+        SessionLifecycleError,
+        "invalid_input",
         "callable",
     ),
 ]
@@ -179,7 +238,7 @@ async def test_bad_input_is_refused_and_changes_nothing(
     case: str,
     call: Call,
     error: type[BaseException],
-    code: str | None,
+    code: str,
     text: str,
 ) -> None:
     await coordinator.start(new_session(), agent(), name="holder")
@@ -195,8 +254,7 @@ async def test_bad_input_is_refused_and_changes_nothing(
         if inspect.isawaitable(result):
             await result
     assert text in str(caught.value), str(caught.value)
-    if code is not None:
-        assert getattr(caught.value, "code", None) == code
+    assert getattr(caught.value, "code", None) == code
     assert state_of(coordinator) == before
     await other.aclose()
 
@@ -204,23 +262,24 @@ async def test_bad_input_is_refused_and_changes_nothing(
 @pytest.mark.parametrize(
     ("make", "error", "text"),
     [
-        (lambda: SessionCoordinator(job="job"), TypeError, "JobContext"),  # type: ignore[arg-type]
-        (lambda: SessionCoordinator(room=object()), TypeError, "rtc.Room"),  # type: ignore[arg-type]
+        (lambda: SessionCoordinator(job="job"), SessionLifecycleError, "JobContext"),  # type: ignore[arg-type]
+        (lambda: SessionCoordinator(room=object()), SessionLifecycleError, "rtc.Room"),  # type: ignore[arg-type]
         (lambda: SessionCoordinator(claim_timeout=-1), SessionLifecycleError, "claim_timeout"),
         (lambda: SessionCoordinator(effect_timeout="1"), SessionLifecycleError, "effect_timeout"),  # type: ignore[arg-type]
-        (lambda: SessionCoordinator.for_job(None), TypeError, "JobContext"),  # type: ignore[arg-type]
-        (lambda: SessionCoordinator.for_room("room"), TypeError, "rtc.Room"),  # type: ignore[arg-type]
-        (lambda: HttpPutExporter(), TypeError, "exactly one"),
+        (lambda: SessionCoordinator.for_job(None), SessionLifecycleError, "JobContext"),  # type: ignore[arg-type]
+        (lambda: SessionCoordinator.for_room("room"), SessionLifecycleError, "rtc.Room"),  # type: ignore[arg-type]
+        (lambda: HttpPutExporter(), SessionLifecycleError, "exactly one"),
         (lambda: HttpPutExporter("http://x", attempts=0), SessionLifecycleError, "attempts"),
-        (lambda: Scope().handle("start"), TypeError, "core event"),  # type: ignore[arg-type]
-        (lambda: Scope().add(7), TypeError, "str"),  # type: ignore[arg-type]
+        (lambda: Scope().handle("start"), SessionLifecycleError, "core event"),  # type: ignore[arg-type]
+        (lambda: Scope().add(7), SessionLifecycleError, "str"),  # type: ignore[arg-type]
     ],
 )
 async def test_constructors_and_the_core_refuse_bad_values(
     make: Callable[[], object], error: type[BaseException], text: str
 ) -> None:
-    with pytest.raises(error, match=text):
+    with pytest.raises(error, match=text) as caught:
         make()
+    assert caught.value.code == "invalid_input"  # type: ignore[attr-defined]
 
 
 async def test_room_options_are_not_mutated(coordinator: SessionCoordinator) -> None:
@@ -228,3 +287,102 @@ async def test_room_options_are_not_mutated(coordinator: SessionCoordinator) -> 
     await coordinator.start(new_session(), agent(), name="a")
     await coordinator.start(new_session(), agent(), name="b", room_options=options)
     assert options.text_input is not False  # the denied topic was switched off in a copy
+
+
+def test_invalid_input_is_also_the_builtin_errors_it_replaced() -> None:
+    """Handlers written for the TypeError and ValueError these checks raised before still catch
+    it; the family and its code are the one way to tell it."""
+    with pytest.raises(TypeError) as as_type:
+        SessionCoordinator.for_room("room")  # type: ignore[arg-type]
+    with pytest.raises(ValueError) as as_value:
+        SessionCoordinator(claim_timeout=-1)
+    for caught in (as_type, as_value):
+        assert isinstance(caught.value, SessionLifecycleError)
+        assert caught.value.code == "invalid_input"
+
+
+def _scenario_error() -> object:
+    from session_fsm._scenario import parse
+
+    return parse({"steps": "none"})
+
+
+def _docs_error(tmp_path: Path) -> object:
+    from session_fsm._docs import generate
+
+    (tmp_path / "state-machine.md").write_text("my own page\n")
+    return generate(tmp_path)
+
+
+def _hypothesis_draw(strategy: Any) -> object:
+    """The composite's checks run at its first draw."""
+    from hypothesis import HealthCheck, given, settings
+
+    @settings(max_examples=1, database=None, suppress_health_check=list(HealthCheck))
+    @given(strategy)
+    def draw(value: object) -> None:
+        pass
+
+    return draw()
+
+
+KIT_AND_CLI: list[tuple[str, Callable[[Path], object], str]] = [
+    ("offline_room: identity 7", lambda p: offline_room(local_identity=7), "identity"),  # type: ignore[arg-type]
+    ("offline_job: room 'r'", lambda p: offline_job("r").__enter__(), "rtc.Room"),  # type: ignore[arg-type]
+    ("offline_job: job_id ''", lambda p: offline_job(job_id="").__enter__(), "job_id"),
+    ("join: room None", lambda p: join(None, "alice"), "rtc.Room"),  # type: ignore[arg-type]
+    ("join: identity ''", lambda p: join(offline_room(), ""), "identity"),
+    ("leave: nobody", lambda p: leave(offline_room(), "alice"), "no participant 'alice'"),
+    ("inject: not a coordinator", lambda p: inject("coord", lambda e: Fault.NONE), "inject"),  # type: ignore[arg-type]
+    (
+        "inject: decide not callable",
+        lambda p: inject(SessionCoordinator.for_room(offline_room()), 42),  # type: ignore[arg-type]
+        "decide",
+    ),
+    ("real_violations: not a coordinator", lambda p: real_violations("c", []), "Coordinator"),  # type: ignore[arg-type]
+    ("cancel_at: k 0", lambda p: cancel_at(asyncio.sleep(0), 0), "k counts"),
+    ("cancel_at: not a coroutine", lambda p: cancel_at(42, 1), "coroutine"),  # type: ignore[arg-type]
+    ("core_machine: sessions 0", lambda p: core_machine(sessions=0), "sessions"),
+    ("events: no keys", lambda p: events(()), "keys"),
+    ("events: a str", lambda p: events("s1"), "keys"),
+    ("start_events: key 7", lambda p: start_events(7), "key"),  # type: ignore[arg-type]
+    ("scenarios: max_steps 0", lambda p: _hypothesis_draw(scenarios(max_steps=0)), "max_steps"),
+    (
+        "run_job_shutdown: not a job",
+        lambda p: run_job_shutdown("job"),  # type: ignore[arg-type]
+        "JobContext",
+    ),
+    ("diagram: unknown machine", lambda p: _render("sessions"), "unknown machine"),
+    ("scenario: malformed", lambda p: _scenario_error(), "steps"),
+    ("docs: a page it did not write", _docs_error, "--force"),
+    (
+        "HttpPutExporter: both urls",
+        lambda p: HttpPutExporter("http://x", url_factory=str),
+        "exactly one",
+    ),
+]
+
+
+def _render(name: str) -> object:
+    from session_fsm.fsm._diagram import render
+
+    return render(name)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("case", "call", "text"), KIT_AND_CLI, ids=[c[0] for c in KIT_AND_CLI])
+async def test_the_kit_and_the_cli_library_refuse_bad_values(
+    tmp_path: Path, case: str, call: Callable[[Path], object], text: str
+) -> None:
+    with pytest.raises(SessionLifecycleError) as caught:
+        result = call(tmp_path)
+        if inspect.isawaitable(result):
+            await result
+    assert caught.value.code == "invalid_input"
+    assert text in caught.value.message, caught.value.message
+
+
+async def test_leave_of_a_stranger_changes_nothing(offline_room: rtc.Room) -> None:
+    join(offline_room, "alice")
+    with pytest.raises(SessionLifecycleError):
+        leave(offline_room, "bob")
+    assert sorted(offline_room.remote_participants) == ["alice"]

@@ -160,5 +160,6 @@ async def test_exporters_need_a_primary_and_a_recording(coordinator: SessionCoor
     with pytest.raises(SessionLifecycleError) as caught:
         await coordinator.start(new_session(), agent(), exporter=DirectoryExporter("/tmp/x"))
     assert caught.value.code == "exporter_requires_primary"
-    with pytest.raises(TypeError, match="not a recording exporter"):
+    with pytest.raises(SessionLifecycleError, match="not a recording exporter") as caught:
         await coordinator.start(new_session(), agent(), exporter="s3://bucket")  # type: ignore[arg-type]
+    assert caught.value.code == "invalid_input"

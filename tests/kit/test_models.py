@@ -7,6 +7,7 @@ from livekit import rtc
 from livekit.agents import llm
 from livekit.agents.stt import SpeechEventType
 
+from session_fsm.fsm.errors import SessionLifecycleError
 from session_fsm.testing._models import (
     SAMPLE_RATE,
     QuietLLM,
@@ -81,5 +82,6 @@ async def test_the_scripted_stt_says_nothing_before_enough_frames() -> None:
 def test_the_scripted_stt_refuses_an_empty_script_or_line_and_no_frames(
     lines: list[str], frames: int
 ) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(SessionLifecycleError) as caught:
         ScriptedSTT(lines, frames_per_line=frames)
+    assert caught.value.code == "invalid_input"

@@ -98,12 +98,12 @@ def exporter_name(exporter: object) -> str:
 
 
 def check_exporter(exporter: object) -> ExporterLike:
-    """A programming error (not an exporter) is a TypeError, raised when it is given."""
+    """A programming error (not an exporter) is refused (`invalid_input`) when it is given."""
     if isinstance(exporter, RecordingExporter) and inspect.iscoroutinefunction(exporter.export):
         return exporter
     if callable(exporter) and inspect.iscoroutinefunction(exporter):
         return exporter
-    raise TypeError(
+    raise InvalidInput(
         f"{exporter!r} is not a recording exporter: pass an async function taking a "
         "RecordingInfo, or an object with `async def export(self, info)`."
     )
@@ -280,7 +280,7 @@ class HttpPutExporter:
         headers: dict[str, str] | None = None,
     ) -> None:
         if (url_template is None) == (url_factory is None):
-            raise TypeError("give exactly one of url_template or url_factory")
+            raise InvalidInput("HttpPutExporter: give exactly one of url_template or url_factory")
         if url_template is not None and not isinstance(url_template, str):
             raise InvalidInput(f"HttpPutExporter: url_template must be a str, got {url_template!r}")
         if url_factory is not None and not callable(url_factory):

@@ -107,9 +107,9 @@ class SessionCoordinator:
         table: the core's table; only tests of the table itself pass another one.
 
     Raises:
-        TypeError: `job` is not a livekit `JobContext`, or `room` not an `rtc.Room`.
-        SessionLifecycleError: `invalid_input` when a timeout is not a positive, finite number,
-            or `effect_timeout` is not longer than `export_timeout`.
+        SessionLifecycleError: `invalid_input` when `job` is not a livekit `JobContext`, `room`
+            not an `rtc.Room`, a timeout not a positive, finite number, or `effect_timeout` not
+            longer than `export_timeout`.
     """
 
     def __init__(
@@ -124,9 +124,9 @@ class SessionCoordinator:
         table: Table = TABLE,
     ) -> None:
         if job is not None and not isinstance(job, JobContext):
-            raise TypeError(f"job must be a livekit JobContext, got {type(job).__name__}")
+            raise InvalidInput(f"job must be a livekit JobContext, got {type(job).__name__}")
         if room is not None and not isinstance(room, rtc.Room):
-            raise TypeError(f"room must be a livekit rtc.Room, got {type(room).__name__}")
+            raise InvalidInput(f"room must be a livekit rtc.Room, got {type(room).__name__}")
         for name, value in (
             ("claim_timeout", claim_timeout),
             ("close_timeout", close_timeout),
@@ -186,11 +186,11 @@ class SessionCoordinator:
                 is made, by the first call; later calls return it unchanged.
 
         Raises:
-            TypeError: `ctx` is not a livekit `JobContext`.
-            SessionLifecycleError: `invalid_input` when a timeout is not a positive number.
+            SessionLifecycleError: `invalid_input` when `ctx` is not a livekit `JobContext`, or
+                a timeout is not a positive number.
         """
         if not isinstance(ctx, JobContext):
-            raise TypeError(f"for_job takes a livekit JobContext, got {type(ctx).__name__}")
+            raise InvalidInput(f"for_job takes a livekit JobContext, got {type(ctx).__name__}")
         return cls._of(ctx, job=ctx, **options)
 
     @classmethod
@@ -203,11 +203,11 @@ class SessionCoordinator:
             **options: as for `for_job`, used by the first call.
 
         Raises:
-            TypeError: `room` is not a livekit `rtc.Room`.
-            SessionLifecycleError: `invalid_input` when a timeout is not a positive number.
+            SessionLifecycleError: `invalid_input` when `room` is not a livekit `rtc.Room`, or
+                a timeout is not a positive number.
         """
         if not isinstance(room, rtc.Room):
-            raise TypeError(f"for_room takes a livekit rtc.Room, got {type(room).__name__}")
+            raise InvalidInput(f"for_room takes a livekit rtc.Room, got {type(room).__name__}")
         return cls._of(room, room=room, **options)
 
     @classmethod
@@ -358,9 +358,8 @@ class SessionCoordinator:
                 `unsupported_by_livekit` (the installed livekit-agents lacks an option asked
                 for). `start_failed` when livekit's start or one of its effects
                 failed or exceeded `effect_timeout`: everything it had taken was released, and
-                the cause is chained.
-            TypeError: `session`, `agent`, `record`, `host`, `room_options` or `exporter` is
-                not of the type above.
+                the cause is chained. `invalid_input` too when `session`, `agent`, `record`,
+                `host`, `room_options` or `exporter` is not of the type above.
         """
         key, m = self._admit(session, name)
         self._refuse_if_shut(key)
@@ -368,15 +367,19 @@ class SessionCoordinator:
             self._refuse_foreign(session, key)
         role_ = _role(role, key)
         if not isinstance(agent, Agent):
-            raise TypeError(f"session {key!r}: agent must be a livekit Agent, got {agent!r}")
+            raise InvalidInput(
+                f"session {key!r}: agent must be a livekit Agent, got {agent!r}", session=key
+            )
         for flag, value in (("record", record), ("host", host)):
             if value is not None and not isinstance(value, bool):
-                raise TypeError(
-                    f"session {key!r}: {flag} must be True, False or None, got {value!r}"
+                raise InvalidInput(
+                    f"session {key!r}: {flag} must be True, False or None, got {value!r}",
+                    session=key,
                 )
         if room_options is not None and not isinstance(room_options, RoomOptions):
-            raise TypeError(
-                f"session {key!r}: room_options must be livekit RoomOptions, got {room_options!r}"
+            raise InvalidInput(
+                f"session {key!r}: room_options must be livekit RoomOptions, got {room_options!r}",
+                session=key,
             )
         exporters = _exporters(exporter)
         timeout = self._timeout(claim_timeout)
@@ -474,12 +477,12 @@ class SessionCoordinator:
             exported; `SessionState.CREATED` for a session never started.
 
         Raises:
-            SessionLifecycleError: `invalid_input` when this coordinator does not manage it.
-            TypeError: `wait_export` is not a bool.
+            SessionLifecycleError: `invalid_input` when this coordinator does not manage it, or
+                `wait_export` is not a bool.
         """
         key = self._key(session)
         if type(wait_export) is not bool:
-            raise TypeError(f"session {key!r}: wait_export must be True or False")
+            raise InvalidInput(f"session {key!r}: wait_export must be True or False", session=key)
         m = self._managed[key]
         if self.scope.state(key) is SessionState.CREATED:
             return SessionState.CREATED
@@ -574,9 +577,9 @@ class SessionCoordinator:
             The `ParticipantFanout`: its `sessions` by identity, `settle()` and `aclose()`.
 
         Raises:
-            SessionLifecycleError: `invalid_input` when the coordinator has no Room;
-                `scope_closed` when its job or Room was shut down.
-            TypeError: `factory` is not callable.
+            SessionLifecycleError: `invalid_input` when the coordinator has no Room, `factory`
+                is not callable or `kinds` are not participant kinds; `scope_closed` when its
+                job or Room was shut down.
         """
         return ParticipantFanout(self, factory, kinds=kinds)
 
@@ -678,7 +681,7 @@ class SessionCoordinator:
     def _check_session(self, session: object) -> None:
         """A livekit AgentSession that no other coordinator manages."""
         if not isinstance(session, AgentSession):
-            raise TypeError(f"expected a livekit AgentSession, got {type(session).__name__}")
+            raise InvalidInput(f"expected a livekit AgentSession, got {type(session).__name__}")
         owner = agents.attached(session, "coordinator")
         if owner is not None and owner is not self:
             raise InvalidInput(

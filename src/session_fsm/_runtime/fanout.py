@@ -42,6 +42,18 @@ if TYPE_CHECKING:
 logger = logging.getLogger("session_fsm")
 
 
+def _instance_of(kind: type) -> Callable[[Any, attrs.Attribute[Any], Any], None]:
+    """An attrs validator that refuses a value of another type with `invalid_input`."""
+
+    def check(_: Any, field: attrs.Attribute[Any], value: Any) -> None:
+        if not isinstance(value, kind):
+            raise InvalidInput(
+                f"ParticipantSession.{field.name} must be a livekit {kind.__name__}, got {value!r}"
+            )
+
+    return check
+
+
 @attrs.frozen
 class ParticipantSession:
     """What a `per_participant` factory returns: the session, its agent, and optionally the
@@ -49,10 +61,10 @@ class ParticipantSession:
     when the options leave it out; options naming another participant are refused. A plain
     `(session, agent)` pair is accepted too."""
 
-    session: AgentSession[Any] = attrs.field(validator=attrs.validators.instance_of(AgentSession))
-    agent: Agent = attrs.field(validator=attrs.validators.instance_of(Agent))
+    session: AgentSession[Any] = attrs.field(validator=_instance_of(AgentSession))
+    agent: Agent = attrs.field(validator=_instance_of(Agent))
     room_options: RoomOptions | None = attrs.field(
-        default=None, validator=attrs.validators.optional(attrs.validators.instance_of(RoomOptions))
+        default=None, validator=attrs.validators.optional(_instance_of(RoomOptions))
     )
 
 
@@ -91,10 +103,15 @@ class ParticipantFanout:
         if coord.room is None:
             raise InvalidInput("per_participant needs the coordinator's room (for_job or for_room)")
         if not callable(factory):
-            raise TypeError(f"factory must be callable, got {type(factory).__name__}")
-        chosen = set(kinds) if kinds is not None else set(DEFAULT_PARTICIPANT_KINDS)
+            raise InvalidInput(f"factory must be callable, got {type(factory).__name__}")
+        try:
+            chosen = set(kinds) if kinds is not None else set(DEFAULT_PARTICIPANT_KINDS)
+        except TypeError:  # not iterable, or of unhashable values
+            raise InvalidInput(
+                f"kinds must be livekit ParticipantKind values (int), got {kinds!r}"
+            ) from None
         if not all(type(k) is int for k in chosen):
-            raise TypeError(f"kinds must be livekit ParticipantKind values (int), got {kinds!r}")
+            raise InvalidInput(f"kinds must be livekit ParticipantKind values (int), got {kinds!r}")
         self.coord = coord
         self.room: rtc.Room = coord.room
         self.factory = factory
@@ -191,7 +208,7 @@ class ParticipantFanout:
     def _failed(self, identity: str, exc: Exception) -> None:
         what = f"{type(exc).__name__}: {exc}"
         self.errors.append(f"{identity}: {what}")
-        if isinstance(exc, SessionLifecycleError | TypeError):  # the message says it all
+        if isinstance(exc, SessionLifecycleError):  # the message says it all
             logger.error("per_participant: no session for participant %r: %s", identity, what)
         else:
             logger.exception("per_participant: no session for participant %r", identity)
@@ -211,7 +228,7 @@ def _chosen(made: object, identity: str) -> ParticipantSession:
     if isinstance(made, tuple) and len(made) == 2:
         made = ParticipantSession(*made) if _pair(made) else made
     if not isinstance(made, ParticipantSession):
-        raise TypeError(
+        raise InvalidInput(
             "the per_participant factory must return ParticipantSession(session, agent, "
             f"room_options=...) or an (AgentSession, Agent) pair, got {made!r}"
         )

@@ -29,6 +29,7 @@ from ._table import (
     always,
     flag_names,
 )
+from .errors import InvalidInput
 
 MachineName = Literal["session", "ownership"]
 Format = Literal["mermaid", "dot"]
@@ -123,9 +124,9 @@ def build(name: MachineName, table: Table = TABLE) -> Machine:
 def render(name: MachineName = "session", fmt: Format = "mermaid", table: Table = TABLE) -> str:
     """Mermaid or dot source of one machine, with no state marked as current."""
     if name not in TITLES:
-        raise ValueError(f"unknown machine {name!r}: use one of {sorted(TITLES)}")
+        raise InvalidInput(f"unknown machine {name!r}: use one of {sorted(TITLES)}")
     if fmt not in ("mermaid", "dot"):
-        raise ValueError(f"unknown format {fmt!r}: use 'mermaid' or 'dot'")
+        raise InvalidInput(f"unknown format {fmt!r}: use 'mermaid' or 'dot'")
     states, specs, initial = _spec(name, table)
     machine = GraphMachine(
         states=states,

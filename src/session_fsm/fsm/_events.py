@@ -10,10 +10,19 @@ from __future__ import annotations
 import attrs
 
 from ._states import Role
+from .errors import InvalidInput
 
 SessionKey = str
 
-_str = attrs.validators.instance_of(str)
+
+def _str(event: object, field: attrs.Attribute[str], value: object) -> None:
+    if not isinstance(value, str):
+        raise InvalidInput(f"{type(event).__name__}.{field.name} must be a str, got {value!r}")
+
+
+def _int(event: object, field: attrs.Attribute[int], value: object) -> None:
+    if not isinstance(value, int):
+        raise InvalidInput(f"{type(event).__name__}.{field.name} must be an int, got {value!r}")
 
 
 @attrs.frozen(slots=True)
@@ -38,7 +47,7 @@ class Start:
             or type(self.host) not in _FLAG
             or type(self.exporter) is not bool
         ):
-            raise TypeError(
+            raise InvalidInput(
                 "Start takes session: str, role: Role, record and host: bool or None, "
                 f"exporter: bool; got {self!r}"
             )
@@ -59,7 +68,7 @@ class StartFailed:
     """The start (or promotion) failed or was cancelled after `completed` of its effects."""
 
     session: SessionKey = attrs.field(validator=_str)
-    completed: int = attrs.field(default=0, validator=attrs.validators.instance_of(int))
+    completed: int = attrs.field(default=0, validator=_int)
 
 
 @attrs.frozen(slots=True)

@@ -54,7 +54,7 @@ from ._machine import Scope, ScopeSnapshot
 from ._states import AT_REST, OwnershipState, Role, SessionState
 from ._table import TABLE, Flag, Table
 from ._world import SHARED_EFFECTS, World, WorldSnapshot
-from .errors import SessionLifecycleError
+from .errors import InvalidInput, SessionLifecycleError
 
 Lanes = tuple[tuple[fx.Effect, ...], ...]
 
@@ -117,12 +117,14 @@ class Report:
 
 class Explorer:
     def __init__(self, sessions: int, *, table: Table = TABLE, record_default: bool = False):
-        if not isinstance(sessions, int) or sessions < 1:
-            raise ValueError(f"sessions must be a positive int, got {sessions!r}")
+        if type(sessions) is not int or sessions < 1:
+            raise InvalidInput(f"sessions must be a positive int, got {sessions!r}")
+        if not isinstance(table, Table):
+            raise InvalidInput(f"table must be a session_fsm.fsm.Table, got {table!r}")
         unknown = {row.event for row in table.rows} - {*CALLER_EVENTS, *REPORT_EVENTS}
         if unknown:
             names = sorted(e.__name__ for e in unknown)
-            raise ValueError(f"the table names events the explorer cannot feed: {names}")
+            raise InvalidInput(f"the table names events the explorer cannot feed: {names}")
         self.keys = tuple(f"s{i + 1}" for i in range(sessions))
         self.accepted: dict[type[SessionEvent], int] = dict.fromkeys(SESSION_EVENTS, 0)
         self.table = table

@@ -48,7 +48,7 @@ from ._table import (
     Table,
     flag_names,
 )
-from .errors import InvalidTransition
+from .errors import InvalidInput, InvalidTransition
 
 # Enum members as module names: a class attribute lookup (`Role.PRIMARY`) costs ~70 ns on
 # Python 3.11, about a tenth of a whole step.
@@ -167,7 +167,7 @@ class Scope:
     def add(self, key: SessionKey) -> None:
         """Make a session known (a `start` does this by itself)."""
         if not isinstance(key, str):
-            raise TypeError(f"session keys are str, got {type(key).__name__}")
+            raise InvalidInput(f"session keys are str, got {type(key).__name__}")
         if key not in self._sessions:
             self._sessions[key] = SessionRecord(key)
 
@@ -191,7 +191,7 @@ class Scope:
         if kind not in _SESSION_EVENT_TYPES:
             if kind in _SCOPE_EVENT_TYPES:
                 return self._handle_scope_event(event)  # type: ignore[arg-type]
-            raise TypeError(f"Scope.handle takes a core event (Start, Close...), got {event!r}")
+            raise InvalidInput(f"Scope.handle takes a core event (Start, Close...), got {event!r}")
         ev: SessionEvent = event  # type: ignore[assignment]  # narrowed by the kind check
         s = self._sessions.get(ev.session)
         new = s is None

@@ -122,10 +122,15 @@ class EffectFailed(SessionLifecycleError):
     remedy = "Close the session (always possible from any state), then start it again if needed."
 
 
-class InvalidInput(SessionLifecycleError):
-    """A public entry point was given a value it cannot use (unknown role, a non-positive
-    timeout, a session another coordinator manages or none does, a duplicate name, `record=True`
-    without a job, a malformed scenario). Nothing was changed."""
+class InvalidInput(SessionLifecycleError, TypeError, ValueError):
+    """A public entry point was given a value it cannot use (a value of the wrong type, unknown
+    role, a non-positive timeout, a session another coordinator manages or none does, a
+    duplicate name, `record=True` without a job, a malformed scenario). Nothing was changed.
+
+    It is the one error every public entry point rejects bad arguments with. It is also a
+    `TypeError` and a `ValueError`, so that code written for the built-in errors these checks
+    raised before (and the usual Python idiom for a wrong type or value) keeps catching it;
+    match on `code`, not on those."""
 
     code = "invalid_input"
     remedy = (

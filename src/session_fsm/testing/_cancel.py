@@ -14,6 +14,8 @@ from typing import Any, Generic, TypeVar
 
 import attrs
 
+from ..fsm.errors import InvalidInput
+
 T = TypeVar("T")
 
 
@@ -53,8 +55,11 @@ class _Cut(Generic[T]):
 
 async def cancel_at(coro: Coroutine[Any, Any, T], k: int) -> CutReport[T]:
     """Run `coro`, cancelling it at its k-th await (k >= 1); report what happened."""
-    if k < 1:
-        raise ValueError("k counts awaits from 1")
+    if not asyncio.iscoroutine(coro):
+        raise InvalidInput(f"cancel_at takes a coroutine, got {coro!r}")
+    if type(k) is not int or k < 1:
+        coro.close()  # refused: it never runs
+        raise InvalidInput(f"cancel_at: k counts awaits from 1, got {k!r}")
     report: CutReport[T] = CutReport()
     try:
         report.result = await _Cut(coro, k, report)

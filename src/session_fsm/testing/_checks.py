@@ -13,6 +13,7 @@ from .._adapters import agents
 from .._adapters.recorder import OGG_MAGIC
 from .._offline.spans import span_violations
 from .._runtime.coordinator import SessionCoordinator
+from ..fsm.errors import InvalidInput
 
 __all__ = [
     "at_rest_violations",
@@ -74,6 +75,8 @@ def open_files(under: Path) -> list[str]:
 def real_violations(
     coord: SessionCoordinator, spans: list[ReadableSpan], *, at_rest: bool = False
 ) -> list[str]:
+    if not isinstance(coord, SessionCoordinator):
+        raise InvalidInput(f"real_violations takes a SessionCoordinator, got {coord!r}")
     broken = coord.violations() + span_violations(spans) + recording_violations(coord)
     if at_rest:
         broken += at_rest_violations(coord)

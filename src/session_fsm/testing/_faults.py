@@ -17,6 +17,7 @@ from .._runtime.coordinator import SessionCoordinator
 from .._runtime.effects import AWAITING, Executor, execute
 from .._runtime.managed import Managed
 from ..fsm import _effects as fx
+from ..fsm.errors import InvalidInput
 
 
 class Fault(enum.Enum):
@@ -64,7 +65,17 @@ class FaultyExecutor:
 
 
 def inject(coord: SessionCoordinator, decide: Decide) -> FaultyExecutor:
-    """Put a fault layer around `coord`'s adapters; returns it (its `injected` log included)."""
+    """Put a fault layer around `coord`'s adapters; returns it (its `injected` log included).
+    `decide(effect)` says what goes wrong with each effect the coordinator runs from then on.
+
+    Raises:
+        SessionLifecycleError: `invalid_input` when `coord` is not a `SessionCoordinator` or
+            `decide` is not callable.
+    """
+    if not isinstance(coord, SessionCoordinator):
+        raise InvalidInput(f"inject takes a SessionCoordinator, got {coord!r}")
+    if not callable(decide):
+        raise InvalidInput(f"inject: decide must be callable, got {decide!r}")
     faulty = FaultyExecutor(coord.runner, decide)
     coord.runner = faulty
     return faulty

@@ -27,6 +27,8 @@ from livekit.agents import (
 from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS, APIConnectOptions
 from livekit.agents.utils.audio import AudioBuffer
 
+from ..fsm.errors import InvalidInput
+
 SAMPLE_RATE = 24_000
 
 
@@ -112,9 +114,9 @@ class ScriptedSTT(stt.STT[Never]):
     def __init__(self, lines: Iterable[str], *, frames_per_line: int = 50) -> None:
         self.lines = tuple(lines)
         if not self.lines or not all(isinstance(line, str) and line for line in self.lines):
-            raise ValueError(f"ScriptedSTT needs one or more non-empty lines, got {lines!r}")
-        if frames_per_line < 1:
-            raise ValueError(f"frames_per_line must be 1 or more, got {frames_per_line!r}")
+            raise InvalidInput(f"ScriptedSTT needs one or more non-empty lines, got {lines!r}")
+        if type(frames_per_line) is not int or frames_per_line < 1:
+            raise InvalidInput(f"frames_per_line must be 1 or more, got {frames_per_line!r}")
         super().__init__(capabilities=stt.STTCapabilities(streaming=True, interim_results=False))
         self.frames_per_line = frames_per_line
         #: Every stream opened from it, in order (each has `ended`: its input was closed).

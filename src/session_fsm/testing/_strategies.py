@@ -14,10 +14,17 @@ from hypothesis import strategies as st
 
 from ..fsm._events import Close, Closed, Drain, Promote, SessionEvent, Start, Started, StartFailed
 from ..fsm._states import Role
+from ..fsm.errors import InvalidInput
 
 
 def start_events(key: str) -> st.SearchStrategy[Start]:
-    """Every shape of start: any role, record, host and exporter."""
+    """Every shape of start of session `key`: any role, record, host and exporter.
+
+    Raises:
+        SessionLifecycleError: `invalid_input` when `key` is not a str.
+    """
+    if not isinstance(key, str):
+        raise InvalidInput(f"start_events: key must be a str, got {key!r}")
     return st.builds(
         Start,
         session=st.just(key),
@@ -29,7 +36,13 @@ def start_events(key: str) -> st.SearchStrategy[Start]:
 
 
 def events(keys: Sequence[str] = ("s1", "s2", "s3")) -> st.SearchStrategy[SessionEvent]:
-    """Any session event on one of `keys`, the runtime's reports included."""
+    """Any session event on one of `keys`, the runtime's reports included.
+
+    Raises:
+        SessionLifecycleError: `invalid_input` when `keys` is not a non-empty sequence of str.
+    """
+    if isinstance(keys, str) or not keys or not all(isinstance(k, str) for k in keys):
+        raise InvalidInput(f"events: keys must be a non-empty sequence of str, got {keys!r}")
     key = st.sampled_from(list(keys))
     simple = st.sampled_from([Started, Drain, Close, Closed, Promote])
     return st.one_of(
@@ -67,7 +80,17 @@ def scenarios(
     max_sessions: int = 4,
     max_steps: int = 12,
 ) -> dict[str, Any]:
-    """A valid scenario document: some declared sessions with options, then steps on them."""
+    """A valid scenario document: some declared sessions with options, then steps on them.
+
+    Raises (when drawn from):
+        SessionLifecycleError: `invalid_input` when `job` is not a bool or None, or
+            `max_sessions` or `max_steps` not an int of 1 or more.
+    """
+    if job is not None and type(job) is not bool:
+        raise InvalidInput(f"scenarios: job must be True, False or None, got {job!r}")
+    for name, value in (("max_sessions", max_sessions), ("max_steps", max_steps)):
+        if type(value) is not int or value < 1:
+            raise InvalidInput(f"scenarios: {name} must be an int of 1 or more, got {value!r}")
     with_job = draw(st.booleans()) if job is None else job
     count = draw(st.integers(min_value=1, max_value=max_sessions))
     names = [f"s{i}" for i in range(count)]
