@@ -55,6 +55,7 @@ class RecordingInfo:
 
     @property
     def duration(self) -> float:
+        """How long the recording is, in seconds (never negative)."""
         return max(0.0, self.ended_at - self.started_at)
 
 
@@ -69,7 +70,21 @@ class RecordingExportResult:
 
 @runtime_checkable
 class RecordingExporter(Protocol):
-    async def export(self, info: RecordingInfo) -> RecordingExportResult: ...
+    """The exporter protocol: an object with `async def export(self, info)`. A plain async
+    function taking a `RecordingInfo` works as well. Give one (or a list) to
+    `SessionCoordinator.start(exporter=...)` on a primary that records; an optional `name`
+    attribute names it in the outcomes."""
+
+    async def export(self, info: RecordingInfo) -> RecordingExportResult:
+        """Ship the finished recording `info.path` somewhere and say where it went.
+
+        It runs after the primary's close, in a task of its own, bounded by the coordinator's
+        `export_timeout` (past it, it is cancelled and recorded as failed). Whatever it raises
+        is recorded (on the span and in `SessionCoordinator.exports`), never raised to the
+        caller of `close`; so is a return value that is not a `RecordingExportResult` (None
+        counts as an empty one).
+        """
+        ...
 
 
 ExportFunction = Callable[[RecordingInfo], Awaitable[RecordingExportResult]]
@@ -87,6 +102,7 @@ class ExportOutcome:
     error: str | None = None
 
     def to_dict(self) -> dict[str, str | None]:
+        """The outcome as a plain dict (what the span and the scenario runner show)."""
         return attrs.asdict(self)
 
 
@@ -201,7 +217,14 @@ def _sha256(path: Path) -> str:
 
 class DirectoryExporter:
     """Copy the recording into `root` under its SHA-256 (`<digest>.ogg`), atomically: written to
-    a temporary file in `root`, fsynced, then renamed, so a reader never sees half a file."""
+    a temporary file in `root`, fsynced, then renamed, so a reader never sees half a file.
+
+    Args:
+        root: the directory (made if missing).
+
+    Raises:
+        SessionLifecycleError: `invalid_input` when `root` is not a non-empty path.
+    """
 
     name = "directory"
 
@@ -211,6 +234,9 @@ class DirectoryExporter:
         self.root = Path(root)
 
     async def export(self, info: RecordingInfo) -> RecordingExportResult:
+        """Copy the recording (in a worker thread); its `file://` URL, and its digest as id. A
+        recording already there is not copied again. It has no timeout of its own: the
+        coordinator's `export_timeout` bounds it; an OSError is the export's error."""
         return await asyncio.to_thread(self._copy, info.path)
 
     def _copy(self, source: Path) -> RecordingExportResult:
@@ -265,6 +291,19 @@ class HttpPutExporter:
     `{room}`...), each text field percent-quoted as one path segment: a session id's `#` (or a
     room name's `/`) stays in the object's name instead of cutting the URL. For any other shape,
     pass a `url_factory`.
+
+    Args:
+        url_template: the URL, formatted with the info's fields.
+        url_factory: instead of a template, a function (sync or async) from the
+            `RecordingInfo` to the URL.
+        attempts: how many PUTs in all, 1 or more.
+        backoff: seconds before the second attempt, doubled after each; zero or more.
+        request_timeout: seconds each PUT may take.
+        headers: extra request headers, str to str.
+
+    Raises:
+        SessionLifecycleError: `invalid_input` when neither or both of `url_template` and
+            `url_factory` are given, or any argument is not of the kind above.
     """
 
     name = "http_put"
@@ -313,6 +352,11 @@ class HttpPutExporter:
         return await url if inspect.isawaitable(url) else url
 
     async def export(self, info: RecordingInfo) -> RecordingExportResult:
+        """PUT the recording; its public URL (no userinfo, no query) and the ETag as id. Each
+        attempt is bounded by `request_timeout`, and all of them by the coordinator's
+        `export_timeout`. It raises RuntimeError once every attempt failed (a 5xx answer, a
+        connection error or a timeout), and aiohttp's error for a 4xx answer: the export's
+        error, recorded, not raised to the caller of `close`."""
         url = await self._url(info)
         timeout = aiohttp.ClientTimeout(total=self.request_timeout)
         last: Exception | None = None

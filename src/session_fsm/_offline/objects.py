@@ -30,7 +30,11 @@ def offline_room(*, local_identity: str = "agent") -> rtc.Room:
     """An unconnected `rtc.Room` with its local participant seated (call it in a running loop).
 
     It also drops livekit's one warning an unconnected room causes (`logs.quiet_livekit`): a
-    process that builds offline rooms runs offline."""
+    process that builds offline rooms runs offline.
+
+    Raises:
+        SessionLifecycleError: `invalid_input` when `local_identity` is not a non-empty str.
+    """
     _identity(local_identity)
     quiet_livekit()
     room = rtc.Room()
@@ -45,7 +49,13 @@ def offline_job(
     job_id: str = "AJ_offline",
     enable_recording: bool = False,
 ) -> Iterator[JobContext]:
-    """A real `JobContext` for an unconnected Room, made current like a worker makes it."""
+    """A real `JobContext` for an unconnected Room (a new offline one by default), made
+    current like a worker makes it, for the `with` block.
+
+    Raises:
+        SessionLifecycleError: `invalid_input` when `room` is not an `rtc.Room`, `job_id` not a
+            non-empty str or `enable_recording` not a bool.
+    """
     if room is not None:
         _room(room)
     if not isinstance(job_id, str) or not job_id:
@@ -78,7 +88,13 @@ def _owned(
 def join(
     room: rtc.Room, identity: str, *, kind: rtc.ParticipantKind.ValueType = STANDARD
 ) -> rtc.RemoteParticipant:
-    """Seat a participant in the Room and emit `participant_connected`, as the FFI does."""
+    """Seat a participant in the Room and emit `participant_connected`, as the FFI does; the
+    participant is returned.
+
+    Raises:
+        SessionLifecycleError: `invalid_input` when `room` is not an `rtc.Room`, `identity` not
+            a non-empty str or `kind` not a participant kind.
+    """
     _room(room)
     _identity(identity)
     if type(kind) is not int:
@@ -93,7 +109,8 @@ def leave(room: rtc.Room, identity: str) -> None:
     """Unseat the participant and emit `participant_disconnected`, as the FFI does.
 
     Raises:
-        SessionLifecycleError: `invalid_input` when nobody of that identity is in the Room.
+        SessionLifecycleError: `invalid_input` when `room` is not an `rtc.Room`, or nobody of
+            that identity is in it (nothing is emitted).
     """
     _room(room)
     participant = agents.unseat_participant(room, identity)

@@ -19,7 +19,7 @@ _SPANS: list[InMemorySpanExporter] = []
 def in_memory_spans() -> InMemorySpanExporter:
     """The in-memory OpenTelemetry exporter installed as livekit-agents' tracer provider: it sees
     every span livekit-agents and this library make. One per process (a provider is global):
-    every caller gets the same exporter."""
+    every caller gets the same exporter. It takes no arguments and raises nothing."""
     if not _SPANS:
         from livekit.agents.telemetry import set_tracer_provider
         from opentelemetry.sdk.trace import TracerProvider

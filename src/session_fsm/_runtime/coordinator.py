@@ -252,7 +252,8 @@ class SessionCoordinator:
         return self._managed[holder].session
 
     def manages(self, session: AgentSession[Any]) -> bool:
-        """Whether the session was started through this coordinator (and not forgotten)."""
+        """Whether the session was started through this coordinator (and not forgotten); any
+        object can be asked about."""
         return id(session) in self._by_id
 
     def sessions(self) -> dict[str, AgentSession[Any]]:
@@ -291,8 +292,15 @@ class SessionCoordinator:
         return dict(self._managed[self._key(session)].denied_topics)
 
     def managed(self, key: str) -> Managed:
-        """What the runtime keeps for the session named `key` (KeyError if none)."""
-        return self._managed[key]
+        """What the runtime keeps for the session named `key`: meant for tests and diagnostics.
+
+        Raises:
+            SessionLifecycleError: `invalid_input` when no session of this scope has that name.
+        """
+        m = self._managed.get(key)
+        if m is None:
+            raise InvalidInput(f"no session named {key!r} in this scope", session=key)
+        return m
 
     def violations(self) -> list[str]:
         """The invariants, checked on the real Room, JobContext, recorder and spans: one line per
@@ -499,7 +507,12 @@ class SessionCoordinator:
 
     async def exports_done(self, session: AgentSession[Any]) -> list[ExportOutcome]:
         """Wait until the session's close has exported its recording and ended its span; its
-        export outcomes (`exports(session)`)."""
+        export outcomes (`exports(session)`). It has no timeout of its own: the export is
+        bounded by `export_timeout` per exporter and `effect_timeout` in all.
+
+        Raises:
+            SessionLifecycleError: `invalid_input` when this coordinator does not manage it.
+        """
         key = self._key(session)
         m = self._managed[key]
         if self.scope.state(key) is not SessionState.CREATED:
@@ -546,7 +559,11 @@ class SessionCoordinator:
     ) -> AsyncIterator[AgentSession[Any]]:
         """`async with coord.session(s, agent): ...` starts it and always closes it.
 
-        Takes the keyword arguments of `start`, and raises what `start` raises.
+        Takes the keyword arguments of `start` (its timeouts included).
+
+        Raises:
+            SessionLifecycleError: what `start` raises (`invalid_input`, `primary_conflict`,
+                `claim_timeout`, `start_failed`...); the close at the end raises nothing.
         """
         try:
             await self.start(session, agent, **options)
@@ -584,13 +601,19 @@ class SessionCoordinator:
         return ParticipantFanout(self, factory, kinds=kinds)
 
     def adopt_fanout(self, fanout: ParticipantFanout) -> None:
-        """A fan-out on this scope: shutdown closes it before the sessions."""
+        """A fan-out on this scope (`ParticipantFanout` calls it): shutdown closes it before
+        the sessions.
+
+        Raises:
+            SessionLifecycleError: `scope_closed` when the job or Room was shut down.
+        """
         self._refuse_if_shut("per_participant")
         self._fanouts.append(fanout)
 
     def join_name(self, identity: str) -> str:
         """A name for a participant's session no other session of this scope has (two fan-outs
-        on one coordinator, or a participant coming back, never clash)."""
+        on one coordinator, or a participant coming back, never clash); `ParticipantFanout`
+        calls it."""
         while True:
             self._joins += 1
             name = f"{identity}#{self._joins}"
@@ -627,7 +650,8 @@ class SessionCoordinator:
     async def shutdown(self) -> None:
         """The job's shutdown (livekit calls it; call it yourself for a Room scope you are done
         with): `aclose()`, and from then on every `start()` and `per_participant()` is refused
-        with `scope_closed`. `aclose()` alone closes everything and leaves the scope usable."""
+        with `scope_closed`. `aclose()` alone closes everything and leaves the scope usable.
+        Bounded as `aclose()` is, and it does not raise either."""
         self.shut_down = True
         await self.aclose()
 

@@ -59,7 +59,12 @@ class ParticipantSession:
     """What a `per_participant` factory returns: the session, its agent, and optionally the
     `RoomOptions` to start it with (default: `listen_only(identity)`). Its identity is filled in
     when the options leave it out; options naming another participant are refused. A plain
-    `(session, agent)` pair is accepted too."""
+    `(session, agent)` pair is accepted too.
+
+    Raises:
+        SessionLifecycleError: `invalid_input` when `session` is not an `AgentSession`, `agent`
+            not an `Agent`, or `room_options` not livekit `RoomOptions`.
+    """
 
     session: AgentSession[Any] = attrs.field(validator=_instance_of(AgentSession))
     agent: Agent = attrs.field(validator=_instance_of(Agent))
@@ -70,7 +75,13 @@ class ParticipantSession:
 
 def listen_only(identity: str) -> RoomOptions:
     """A transcriber's RoomIO: it listens to `identity` and publishes nothing (no audio output),
-    takes no text input and no pre-connect audio."""
+    takes no text input and no pre-connect audio.
+
+    Raises:
+        SessionLifecycleError: `invalid_input` when `identity` is not a non-empty str.
+    """
+    if not isinstance(identity, str) or not identity:
+        raise InvalidInput(f"listen_only: identity must be a non-empty str, got {identity!r}")
     return RoomOptions(
         participant_identity=identity,
         audio_output=False,
@@ -94,8 +105,15 @@ class _Presence:
 
 
 class ParticipantFanout:
-    """Returned by `SessionCoordinator.per_participant`; `aclose()` stops it (the coordinator's
-    own `aclose()`, at job shutdown, does too)."""
+    """Returned by `SessionCoordinator.per_participant`, which documents its arguments;
+    `aclose()` stops it (the coordinator's own `aclose()`, at job shutdown, does too). A
+    session that fails to start is logged and kept in `errors`, never raised.
+
+    Raises:
+        SessionLifecycleError: `invalid_input` when the coordinator has no Room, `factory` is
+            not callable or `kinds` are not participant kinds; `scope_closed` when the
+            coordinator's job or Room was shut down.
+    """
 
     def __init__(
         self, coord: SessionCoordinator, factory: Factory, *, kinds: Iterable[int] | None = None
@@ -135,12 +153,16 @@ class ParticipantFanout:
         return {i: p.session for i, p in self._present.items() if p.session is not None}
 
     async def settle(self) -> None:
-        """Wait until every start and stop under way has finished (tests await this)."""
+        """Wait until every start and stop under way has finished (tests await this). It has
+        no timeout of its own: each start is bounded by the coordinator's `claim_timeout` and
+        `effect_timeout`. It does not raise: a failed start is in `errors`."""
         while self._pending:
             await asyncio.gather(*list(self._pending), return_exceptions=True)
 
     async def aclose(self) -> None:
-        """Stop following the room, cancel starts in flight, close every session."""
+        """Stop following the room, cancel starts in flight (each is undone), close and forget
+        every session, and wait for all of it. Each close is bounded by the coordinator's
+        `effect_timeout`. It does not raise."""
         if not self._closed:
             self._closed = True
             self.room.off("participant_connected", self._joined)

@@ -99,13 +99,24 @@ class SessionRecord:
     plan: tuple[fx.Effect, ...] = ()
 
     def snapshot(self) -> SessionSnapshot:
+        """A hashable value of the record (what `Scope.snapshot` is made of)."""
         return SessionSnapshot(
             self.state, self.role, self.record, self.host, self.exporter, self.flags, self.plan
         )
 
 
 class Scope:
-    """The coupled session and ownership machines of one ownership scope."""
+    """The coupled session and ownership machines of one ownership scope: the pure core. It
+    never awaits, so it has no timeouts; every refusal leaves it unchanged.
+
+    Args:
+        record_default: what `record=None` means for a primary (the job's `enable_recording`).
+        table: the table it applies; only tests of the table itself pass another one.
+
+    Raises:
+        SessionLifecycleError: `invalid_input` when `record_default` is not a bool or `table`
+            not a `Table`.
+    """
 
     __slots__ = (
         "_rows",
@@ -119,6 +130,10 @@ class Scope:
     )
 
     def __init__(self, *, record_default: bool = False, table: Table = TABLE) -> None:
+        if type(record_default) is not bool:
+            raise InvalidInput(f"record_default must be True or False, got {record_default!r}")
+        if not isinstance(table, Table):
+            raise InvalidInput(f"table must be a session_fsm.fsm.Table, got {table!r}")
         #: What `record=None` means for a primary (the job's `enable_recording`).
         self.record_default = record_default
         self.table = table
@@ -135,12 +150,19 @@ class Scope:
     # ------------------------------------------------------------------ queries
 
     def is_holder(self, key: SessionKey) -> bool:
+        """Whether the session named `key` claimed or holds the scope's primary designation."""
         return self.holder == key and not self.foreign
 
     def resolve_record(self, record: bool | None) -> bool:
+        """What a primary's `record` comes to: `record_default` when it is None."""
         return self.record_default if record is None else record
 
     def state(self, key: SessionKey) -> SessionState:
+        """The state of the session named `key`.
+
+        Raises:
+            SessionLifecycleError: `invalid_transition` when the scope does not know it.
+        """
         s = self._sessions.get(key)
         if s is None:
             raise InvalidTransition(
@@ -149,11 +171,17 @@ class Scope:
         return s.state
 
     def session(self, key: SessionKey) -> SessionRecord:
-        """The live record (read it, do not change it)."""
+        """The live record of the session named `key` (read it, do not change it).
+
+        Raises:
+            SessionLifecycleError: `invalid_transition` when the scope does not know it.
+        """
         self.state(key)
         return self._sessions[key]
 
     def sessions(self) -> dict[SessionKey, SessionRecord]:
+        """Every session the scope knows, by key: the live records (read them, do not change
+        them)."""
         return self._sessions
 
     def __contains__(self, key: object) -> bool:
@@ -165,14 +193,23 @@ class Scope:
     # ------------------------------------------------------------------ membership
 
     def add(self, key: SessionKey) -> None:
-        """Make a session known (a `start` does this by itself)."""
+        """Make a session known (a `start` does this by itself).
+
+        Raises:
+            SessionLifecycleError: `invalid_input` when `key` is not a str.
+        """
         if not isinstance(key, str):
             raise InvalidInput(f"session keys are str, got {type(key).__name__}")
         if key not in self._sessions:
             self._sessions[key] = SessionRecord(key)
 
     def forget(self, key: SessionKey) -> None:
-        """Drop a session that holds nothing (created or closed), e.g. a participant who left."""
+        """Drop a session that holds nothing (created or closed), e.g. a participant who left;
+        a key the scope does not know is ignored.
+
+        Raises:
+            SessionLifecycleError: `invalid_transition` when the session is still running.
+        """
         s = self._sessions.get(key)
         if s is None:
             return
@@ -185,8 +222,16 @@ class Scope:
     # ------------------------------------------------------------------ the step
 
     def handle(self, event: Event) -> tuple[fx.Effect, ...]:
-        """Apply one event; return the effects to run, in order. Raises (state unchanged) when
-        the event is refused or not accepted in the current state."""
+        """Apply one event; return the effects to run, in order. A refusal leaves the scope
+        unchanged.
+
+        Raises:
+            SessionLifecycleError: `primary_conflict`, `recording_requires_primary`,
+                `host_requires_primary`, `exporter_requires_primary`,
+                `exporter_requires_recording` when a `Start` (or `Promote`) is refused;
+                `invalid_transition` when the session's state (or the scope's) does not accept
+                the event; `invalid_input` when `event` is not a core event.
+        """
         kind = type(event)
         if kind not in _SESSION_EVENT_TYPES:
             if kind in _SCOPE_EVENT_TYPES:
@@ -321,6 +366,7 @@ class Scope:
         )
 
     def restore(self, snap: ScopeSnapshot) -> None:
+        """Put the scope back in the state `snapshot()` returned (the explorer's backtracking)."""
         self.ownership, self.holder, self.foreign = snap.ownership, snap.holder, snap.foreign
         self.waiter = snap.waiter
         self._sessions = {

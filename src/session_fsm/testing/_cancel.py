@@ -54,7 +54,13 @@ class _Cut(Generic[T]):
 
 
 async def cancel_at(coro: Coroutine[Any, Any, T], k: int) -> CutReport[T]:
-    """Run `coro`, cancelling it at its k-th await (k >= 1); report what happened."""
+    """Run `coro`, cancelling it at its k-th await (k >= 1); report what happened. No timeout:
+    it runs as long as `coro` does.
+
+    Raises:
+        SessionLifecycleError: `invalid_input` when `coro` is not a coroutine or `k` not an int
+            of 1 or more (the coroutine is then closed, never run).
+    """
     if not asyncio.iscoroutine(coro):
         raise InvalidInput(f"cancel_at takes a coroutine, got {coro!r}")
     if type(k) is not int or k < 1:

@@ -75,6 +75,13 @@ def open_files(under: Path) -> list[str]:
 def real_violations(
     coord: SessionCoordinator, spans: list[ReadableSpan], *, at_rest: bool = False
 ) -> list[str]:
+    """Every invariant, checked on the real objects: the coordinator's (`violations()`), the
+    finished `spans`' and the recordings'; with `at_rest`, also that nothing is held once every
+    session is closed. One line per violation, empty when all hold.
+
+    Raises:
+        SessionLifecycleError: `invalid_input` when `coord` is not a `SessionCoordinator`.
+    """
     if not isinstance(coord, SessionCoordinator):
         raise InvalidInput(f"real_violations takes a SessionCoordinator, got {coord!r}")
     broken = coord.violations() + span_violations(spans) + recording_violations(coord)

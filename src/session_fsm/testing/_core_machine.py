@@ -25,7 +25,14 @@ from ._strategies import start_events
 def core_machine(
     table: Table = TABLE, sessions: int = 3, record_default: bool = False
 ) -> type[RuleBasedStateMachine]:
-    """Build the machine class for `table` (a broken table for mutation tests, say)."""
+    """Build a hypothesis state machine class that feeds `table`'s core random events on
+    `sessions` sessions and checks every invariant after each (a broken table for mutation
+    tests, say). It never awaits: no timeouts.
+
+    Raises:
+        SessionLifecycleError: `invalid_input` when `table` is not a `Table`, names events the
+            machine cannot feed, or `sessions` is not an int of 1 or more.
+    """
     explorer = Explorer(sessions, table=table, record_default=record_default)
     accepting: dict[type[SessionEvent], frozenset[Any]] = {}
     for row in table.rows:

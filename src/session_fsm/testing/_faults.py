@@ -21,6 +21,9 @@ from ..fsm.errors import InvalidInput
 
 
 class Fault(enum.Enum):
+    """What goes wrong with one effect (`inject`): nothing, it raises, it hangs past the
+    coordinator's `effect_timeout`, or it is cancelled."""
+
     NONE = "none"
     RAISE = "raise"
     HANG = "hang"

@@ -53,6 +53,17 @@ _index = st.integers(min_value=0, max_value=1_000)
 
 
 class LifecycleMachine(RuleBasedStateMachine):
+    """Drives real sessions through a real coordinator: one rule per caller event of the table
+    (`start`, `drain`, `close`, `promote`), races of several at once, participants joining and
+    leaving (`with_participants`), faults in any effect (`with_faults`); after every step the
+    invariants are checked on the real objects, and at teardown everything must be at rest.
+
+    Subclass it (see the module's example) and run `YourMachine.TestCase`. The coordinator uses
+    the class's `effect_timeout` and `claim_timeout` (1 s each: a hang costs one of them in
+    real time). The refusals the table defines (a `SessionLifecycleError` with its code) are
+    expected outcomes of a step, not failures; anything else a step raises fails the example.
+    """
+
     session_count: ClassVar[int] = 3
     with_job: ClassVar[bool] = True
     with_faults: ClassVar[bool] = False
@@ -172,6 +183,7 @@ class LifecycleMachine(RuleBasedStateMachine):
     @precondition(lambda self: self.fanout is not None)
     @rule(index=_index, joining=st.booleans())
     def participant(self, index: int, joining: bool) -> None:
+        """A participant joins or leaves the Room; the fan-out settles before the next step."""
         identity = f"p{index % self.participant_count}"
         present = identity in self.room.remote_participants
         assert self.fanout is not None
@@ -191,10 +203,13 @@ class LifecycleMachine(RuleBasedStateMachine):
 
     @invariant()
     def real_objects_hold(self) -> None:
+        """Every invariant holds on the real Room, JobContext, recorder and spans."""
         broken = real_violations(self.coord, list(self.spans.get_finished_spans()))
         assert not broken, f"{broken} after {self.log}"
 
     def teardown(self) -> None:
+        """Close the fan-out and the coordinator, then check that everything is at rest: no
+        violation, no task of the library left, no recording file open."""
         try:
             self.loop.run_until_complete(self._shutdown())
         finally:  # even when a check failed: no task may outlive its loop
@@ -251,6 +266,8 @@ def _caller_rule(event: type[SessionEvent]) -> Callable[..., None]:
             record: bool | None,
             exporter: bool,
         ) -> None:
+            """`coord.start` of one of the machine's sessions, with any role, recording and
+            exporter; a refusal by the table is an expected outcome."""
             options: dict[str, Any] = {"role": role}
             if record is not None:
                 options["record"] = record
@@ -267,6 +284,8 @@ def _caller_rule(event: type[SessionEvent]) -> Callable[..., None]:
 
     @rule(data=st.data(), index=_index)
     def other(self: LifecycleMachine, data: st.DataObject, index: int) -> None:
+        """The coordinator method of this caller event on one of the machine's sessions; a
+        refusal by the table is an expected outcome."""
         self._run(self._op(op, index, {}), data)
 
     other.__name__ = op

@@ -219,7 +219,7 @@ def voice_session(**options: Any) -> AgentSession[None]:
 
     Its close does not wait for a last transcript (`session_close_transcript_timeout=0`): livekit
     otherwise waits up to 2 s at every close for a transcript of audio that, offline, never
-    arrives. `options` go to `AgentSession` as they are."""
+    arrives. `options` go to `AgentSession` as they are (livekit checks them)."""
     options.setdefault("session_close_transcript_timeout", 0.0)
     return AgentSession(
         stt=SilentSTT(), vad=SilentVAD(), llm=QuietLLM(), tts=SilentTTS(), **options

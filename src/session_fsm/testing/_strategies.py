@@ -82,9 +82,9 @@ def scenarios(
 ) -> dict[str, Any]:
     """A valid scenario document: some declared sessions with options, then steps on them.
 
-    Raises (when drawn from):
-        SessionLifecycleError: `invalid_input` when `job` is not a bool or None, or
-            `max_sessions` or `max_steps` not an int of 1 or more.
+    Raises:
+        SessionLifecycleError: `invalid_input`, at the first draw, when `job` is not a bool or
+            None, or `max_sessions` or `max_steps` not an int of 1 or more.
     """
     if job is not None and type(job) is not bool:
         raise InvalidInput(f"scenarios: job must be True, False or None, got {job!r}")
