@@ -2,7 +2,8 @@
 
 Events are small frozen values. The runtime makes them from caller requests (`Start`, `Drain`,
 `Close`, `Promote`) and from what the adapters report back (`Started`, `StartFailed`, `Closed`,
-`ForeignHold`, `ForeignRelease`).
+`ForeignHold`, `ForeignRelease`). Every event refuses a field of the wrong type with the error
+family's `invalid_input`, as `Start` says.
 """
 
 from __future__ import annotations
@@ -27,7 +28,12 @@ def _int(event: object, field: attrs.Attribute[int], value: object) -> None:
 
 @attrs.frozen(slots=True)
 class Start:
-    """Ask for `session` to start; the core resolves `role` against the scope."""
+    """Ask for `session` to start; the core resolves `role` against the scope.
+
+    Raises:
+        SessionLifecycleError: `invalid_input` when `session` is not a str, `role` not a `Role`,
+            `record` or `host` not a bool or None, or `exporter` not a bool.
+    """
 
     session: SessionKey
     role: Role = Role.AUTO
