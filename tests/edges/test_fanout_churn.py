@@ -196,6 +196,20 @@ async def test_shutdown_during_a_held_factory_leaves_no_session() -> None:
         assert caught.value.code == "scope_closed"
 
 
+async def test_a_fanout_refused_after_shutdown_does_not_follow_the_room() -> None:
+    room = offline_room()
+    with offline_job(room) as job:
+        coord = SessionCoordinator.for_job(job)
+        await run_job_shutdown(job)
+        factory = Factory()
+        with pytest.raises(SessionLifecycleError) as caught:
+            coord.per_participant(factory)
+        assert caught.value.code == "scope_closed"
+        join(room, "ann")  # a refused fan-out left listening would call its factory now
+        await asyncio.sleep(0)  # one pass for a start it would have scheduled
+        assert factory.made == []
+
+
 async def test_two_fanouts_on_one_coordinator_name_their_sessions_apart() -> None:
     room = offline_room()
     with offline_job(room) as job:

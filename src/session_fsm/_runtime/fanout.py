@@ -141,9 +141,9 @@ class ParticipantFanout:
         self._pending: set[asyncio.Task[None]] = set()
         self._closed = False
         self.errors: list[str] = []
+        coord.adopt_fanout(self)  # first: a refused fan-out must not be left following the room
         self.room.on("participant_connected", self._joined)
         self.room.on("participant_disconnected", self._left)
-        coord.adopt_fanout(self)
         for participant in list(self.room.remote_participants.values()):
             self._joined(participant)
 
