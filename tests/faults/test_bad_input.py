@@ -269,6 +269,11 @@ async def test_bad_input_is_refused_and_changes_nothing(
         (lambda: SessionCoordinator.for_job(None), SessionLifecycleError, "JobContext"),  # type: ignore[arg-type]
         (lambda: SessionCoordinator.for_room("room"), SessionLifecycleError, "rtc.Room"),  # type: ignore[arg-type]
         (lambda: HttpPutExporter(), SessionLifecycleError, "exactly one"),
+        (
+            lambda: SessionCoordinator.for_room(rtc.Room(), claim_timout=1),
+            SessionLifecycleError,
+            "claim_timout",
+        ),
         (lambda: HttpPutExporter("http://x", attempts=0), SessionLifecycleError, "attempts"),
         (lambda: Scope().handle("start"), SessionLifecycleError, "core event"),  # type: ignore[arg-type]
         (lambda: Scope().add(7), SessionLifecycleError, "str"),  # type: ignore[arg-type]

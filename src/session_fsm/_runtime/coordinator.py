@@ -186,8 +186,8 @@ class SessionCoordinator:
                 is made, by the first call; later calls return it unchanged.
 
         Raises:
-            SessionLifecycleError: `invalid_input` when `ctx` is not a livekit `JobContext`, or
-                a timeout is not a positive number.
+            SessionLifecycleError: `invalid_input` when `ctx` is not a livekit `JobContext`, an
+                option is unknown, or a timeout is not a positive number.
         """
         if not isinstance(ctx, JobContext):
             raise InvalidInput(f"for_job takes a livekit JobContext, got {type(ctx).__name__}")
@@ -203,8 +203,8 @@ class SessionCoordinator:
             **options: as for `for_job`, used by the first call.
 
         Raises:
-            SessionLifecycleError: `invalid_input` when `room` is not a livekit `rtc.Room`, or
-                a timeout is not a positive number.
+            SessionLifecycleError: `invalid_input` when `room` is not a livekit `rtc.Room`, an
+                option is unknown, or a timeout is not a positive number.
         """
         if not isinstance(room, rtc.Room):
             raise InvalidInput(f"for_room takes a livekit rtc.Room, got {type(room).__name__}")
@@ -213,6 +213,11 @@ class SessionCoordinator:
     @classmethod
     def _of(cls, scope: JobContext | rtc.Room, **options: Any) -> SessionCoordinator:
         """One coordinator per scope object, kept on the object (it lives as long as it does)."""
+        unknown = sorted(set(options) - _OPTIONS - {"job", "room"})
+        if unknown:
+            raise InvalidInput(
+                f"unknown coordinator options {unknown}: use {', '.join(sorted(_OPTIONS))}"
+            )
         found: SessionCoordinator | None = agents.attached(scope, "coordinator")
         if found is None:
             found = cls(**options)
@@ -974,6 +979,12 @@ class SessionCoordinator:
     async def _after_session_end(self) -> None:
         if self.job is not None and agents.job_primary(self.job) is self._last_primary:
             agents.set_job_primary(self.job, None)
+
+
+#: The keyword arguments `for_job` and `for_room` pass on to the coordinator they make.
+_OPTIONS = frozenset(
+    {"claim_timeout", "close_timeout", "export_timeout", "effect_timeout", "table"}
+)
 
 
 def _seconds(name: str, value: object) -> float:
