@@ -21,6 +21,7 @@ from session_fsm import (
     SessionLifecycleError,
 )
 from session_fsm._adapters import agents
+from session_fsm.fsm import compensate
 from session_fsm.testing import (
     Fault,
     cancel_at,
@@ -277,6 +278,7 @@ async def test_bad_input_is_refused_and_changes_nothing(
         (lambda: HttpPutExporter("http://x", attempts=0), SessionLifecycleError, "attempts"),
         (lambda: Scope().handle("start"), SessionLifecycleError, "core event"),  # type: ignore[arg-type]
         (lambda: Scope().add(7), SessionLifecycleError, "str"),  # type: ignore[arg-type]
+        (lambda: compensate([42]), SessionLifecycleError, "tuple of effects"),  # type: ignore[arg-type]
     ],
 )
 async def test_constructors_and_the_core_refuse_bad_values(

@@ -13,6 +13,7 @@ import attrs
 
 from ._events import SessionKey
 from ._states import Role
+from .errors import InvalidInput
 
 
 @attrs.frozen(slots=True)
@@ -154,6 +155,7 @@ Effect = (
 
 #: Every effect class, in the order `Effect` names them.
 EFFECTS: tuple[type[Effect], ...] = typing.get_args(Effect)
+_KINDS = frozenset(EFFECTS)
 #: Effects that do no work on any resource: they only tell the runtime something.
 SIGNALS: frozenset[type[Effect]] = frozenset({WaitForClaim})
 
@@ -169,7 +171,13 @@ COMPENSATION: dict[type[Effect], type[Effect]] = {
 
 
 def compensate(done: tuple[Effect, ...]) -> tuple[Effect, ...]:
-    """The effects that undo `done`, newest first."""
+    """The effects that undo `done` (the effects that completed, in order), newest first.
+
+    Raises:
+        SessionLifecycleError: `invalid_input` when `done` is not a tuple of effects.
+    """
+    if not isinstance(done, tuple) or not all(type(e) in _KINDS for e in done):
+        raise InvalidInput(f"compensate takes a tuple of effects, got {done!r}")
     undo: list[Effect] = []
     for effect in reversed(done):
         inverse = COMPENSATION.get(type(effect))
