@@ -103,9 +103,12 @@ def test_every_public_callable_has_a_docstring(name: str, obj: Any, owner: type 
 @pytest.mark.parametrize(("name", "obj", "owner"), SURFACE_ITEMS, ids=IDS)
 def test_every_error_code_a_docstring_names_exists(name: str, obj: Any, owner: type | None) -> None:
     """In a `Raises:` section, a snake_case name in backticks is an error code, unless it is an
-    argument of the callable (or of its class: a method's docstring may name the coordinator's
-    `effect_timeout`)."""
-    arguments = _parameters(obj) | (_parameters(owner) if owner is not None else set())
+    argument of the callable or of its class (a method's docstring may name the coordinator's
+    `effect_timeout`), or an attribute of its class (`LifecycleMachine.session_count`)."""
+    cls = obj if inspect.isclass(obj) else owner
+    arguments = _parameters(obj) | (_parameters(cls) if cls is not None else set())
+    if cls is not None:
+        arguments |= {name for klass in cls.__mro__ for name in vars(klass)}
     for section in RAISES.finditer(_docstring(obj)):
         body = section.group("body")
         named = set(NAME.findall(body))

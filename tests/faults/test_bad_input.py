@@ -393,3 +393,18 @@ async def test_leave_of_a_stranger_changes_nothing(offline_room: rtc.Room) -> No
     with pytest.raises(SessionLifecycleError):
         leave(offline_room, "bob")
     assert sorted(offline_room.remote_participants) == ["alice"]
+
+
+def test_a_lifecycle_machine_with_settings_out_of_range_is_refused() -> None:
+    from session_fsm.testing import LifecycleMachine
+
+    class NoSessions(LifecycleMachine):
+        session_count = 0
+
+    class NoTimeout(LifecycleMachine):
+        effect_timeout = -1.0
+
+    for machine, text in ((NoSessions, "session_count"), (NoTimeout, "effect_timeout")):
+        with pytest.raises(SessionLifecycleError, match=text) as caught:
+            machine()
+        assert caught.value.code == "invalid_input"

@@ -37,7 +37,7 @@ from ..fsm import _events as events
 from ..fsm._events import SessionEvent, Start, event_name
 from ..fsm._states import Role, SessionState
 from ..fsm._table import TABLE, Table
-from ..fsm.errors import SessionLifecycleError
+from ..fsm.errors import InvalidInput, SessionLifecycleError
 from ._checks import library_tasks, open_files, real_violations
 from ._faults import Fault, InjectedFault, inject
 from ._offline import in_memory_spans, join, leave, offline_job, offline_room
@@ -62,6 +62,12 @@ class LifecycleMachine(RuleBasedStateMachine):
     the class's `effect_timeout` and `claim_timeout` (1 s each: a hang costs one of them in
     real time). The refusals the table defines (a `SessionLifecycleError` with its code) are
     expected outcomes of a step, not failures; anything else a step raises fails the example.
+
+    Raises:
+        SessionLifecycleError: `invalid_input`, when an example starts, when a class attribute
+            is out of range (`session_count` or `participant_count` below 1, a timeout that is
+            not a positive number, a `with_*` switch that is not a bool, a `table` that is not
+            a `Table`).
     """
 
     session_count: ClassVar[int] = 3
@@ -79,6 +85,7 @@ class LifecycleMachine(RuleBasedStateMachine):
     _warm: ClassVar[bool] = False
 
     def __init__(self) -> None:
+        _check_settings(type(self))
         super().__init__()
         if not LifecycleMachine._warm:  # livekit's first start imports for ~1 s: not in a step
             asyncio.run(_warm_up())
@@ -228,6 +235,23 @@ class LifecycleMachine(RuleBasedStateMachine):
         assert not library_tasks(), f"tasks left: {library_tasks()} after {self.log}"
         if self.directory is not None:
             assert not open_files(self.directory), f"files left open after {self.log}"
+
+
+def _check_settings(machine: type[LifecycleMachine]) -> None:
+    """A subclass's class attributes, checked before anything is built."""
+    for name in ("session_count", "participant_count"):
+        value = getattr(machine, name)
+        if type(value) is not int or value < 1:
+            raise InvalidInput(f"{machine.__name__}.{name} must be an int of 1 or more: {value!r}")
+    for name in ("effect_timeout", "claim_timeout"):
+        value = getattr(machine, name)
+        if type(value) not in (int, float) or not 0 < value < float("inf"):
+            raise InvalidInput(f"{machine.__name__}.{name} must be a positive number: {value!r}")
+    for name in ("with_job", "with_faults", "with_participants"):
+        if type(getattr(machine, name)) is not bool:
+            raise InvalidInput(f"{machine.__name__}.{name} must be True or False")
+    if not isinstance(machine.table, Table):
+        raise InvalidInput(f"{machine.__name__}.table must be a session_fsm.fsm.Table")
 
 
 async def _cancel_the_rest() -> None:
