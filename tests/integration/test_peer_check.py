@@ -10,6 +10,7 @@ table and the adapters are revisited, rather than the library working around wha
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -69,25 +70,41 @@ async def test_seed_001_the_primary_designation_is_released_on_close() -> None:
         assert agents.job_primary(job) is None
 
 
-async def test_closing_a_secondary_keeps_the_primarys_pre_connect_handler() -> None:
+def _taken(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """livekit's warnings that a RoomIO topic was already taken by another session."""
+    messages = [r.getMessage() for r in caplog.records]
+    return [m for m in messages if "already" in m and (PRE_CONNECT_TOPIC in m or CHAT_TOPIC in m)]
+
+
+async def test_closing_a_secondary_keeps_the_primarys_pre_connect_handler(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING)
     room = offline_room()
     with offline_job(room):
         primary, secondary = new_session(), new_session()
         await primary.start(agent(), room=room, **BARE)
         await secondary.start(agent(), room=room, **BARE)
+        assert _taken(caplog)  # bare: the second session's RoomIO finds its topics taken
         assert PRE_CONNECT_TOPIC in agents.byte_stream_topics(room)
         await secondary.aclose()
         assert PRE_CONNECT_TOPIC not in agents.byte_stream_topics(room)  # bare: the owner's, gone
         await primary.aclose()
 
+    caplog.clear()
     room = offline_room()
     with offline_job(room) as job:
         coord = SessionCoordinator.for_job(job)
         primary, secondary = new_session(), new_session()
         assert await coord.start(primary, agent(), name="p") is SessionState.PRIMARY
         assert await coord.start(secondary, agent(), name="s") is SessionState.SECONDARY
+        # the secondary asks for no topic the primary holds, and is told which it did not get
+        assert _taken(caplog) == []
+        assert coord.denied_topics(secondary) == {PRE_CONNECT_TOPIC: "p", CHAT_TOPIC: "p"}
+        chat = agents.stream_handler_tables(room)[1][CHAT_TOPIC]
         await coord.close(secondary)
         assert PRE_CONNECT_TOPIC in agents.byte_stream_topics(room)
+        assert agents.stream_handler_tables(room)[1][CHAT_TOPIC] is chat  # the primary's, kept
         await coord.aclose()
         assert agents.byte_stream_topics(room) == []
 
