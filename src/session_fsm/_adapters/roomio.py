@@ -31,9 +31,15 @@ if TYPE_CHECKING:  # livekit-agents 1.3+ only: used at run time behind CAPABILIT
 
 @attrs.frozen
 class LegacyRoomOptions:
-    """Both sides of RoomIO's options for livekit-agents 1.0 to 1.2 (which have no
-    `RoomOptions`): what `AgentSession.start` takes there as `room_input_options=` and
-    `room_output_options=`."""
+    """Both sides of RoomIO's options for livekit-agents 1.0 to 1.2, which have no
+    `RoomOptions`: what `AgentSession.start` takes there as `room_input_options=` and
+    `room_output_options=`.
+
+    Pass it as `room_options=` to `SessionCoordinator.start` (or in a `ParticipantSession`);
+    a livekit `RoomInputOptions` alone is taken too, with livekit's default output. The RoomIO
+    topics (`pre_connect_audio`, `text_enabled`) are on the input side: a secondary gets a copy
+    with them switched off. On livekit-agents 1.3 and later pass livekit's `RoomOptions`
+    instead (this class is refused there, with a `TypeError` that says so)."""
 
     input: RoomInputOptions = attrs.field(
         factory=RoomInputOptions, validator=attrs.validators.instance_of(RoomInputOptions)
