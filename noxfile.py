@@ -1,10 +1,10 @@
 """The livekit-agents version matrix: one nox session per supported minor.
 
 `make matrix` runs `matrix` (every supported minor, the newest patch of each, with the `livekit`
-rtc version that release pins, or before 1.5, the newest that it and our pin allow) and then
-`table`; `make matrix-edges` runs the oldest and the newest only (`EDGES`, the sessions tagged
-`edges`: CI); `make matrix-latest` runs `latest`: the newest livekit-agents on PyPI,
-whatever our pins say, to tell whether a new release still works.
+rtc version that release pins, or before 1.5, the one `RTC` names or the newest it and our pin
+allow) and then `table`; `make matrix-edges` runs the oldest and the newest only (`EDGES`, the
+sessions tagged `edges`: CI); `make matrix-latest` runs `latest`: the newest livekit-agents on
+PyPI, whatever our pins say, to tell whether a new release still works.
 
 Each `matrix` session runs the integration suite (the peer check included) and writes its result
 to `matrix/<livekit-agents version>.json`; `table` turns the results into the generated section
@@ -31,6 +31,11 @@ END = "<!-- /generated:compatibility -->"
 #: exactly; 1.0 to 1.2 take a range, and pip installs the newest our own pin allows.
 SUPPORTED = ["1.0.23", "1.1.7", "1.2.18", "1.5.17", "1.6.10", "1.7.1", "1.8.9"]
 EDGES = [SUPPORTED[0], SUPPORTED[-1]]
+
+#: The `livekit` installed with a release that takes a range rather than a pin: the oldest
+#: supported release runs on the oldest `livekit` it allows, which is the floor of our own pin
+#: (the others get the newest our pin allows, whatever pip finds).
+RTC = {"1.0.23": "1.0.7"}
 
 #: livekit-agents 1.0 to 1.7 import httpx without requiring it (any model plugin brings it).
 EXTRA = ["httpx"]
@@ -108,7 +113,8 @@ def _install(session: nox.Session, agents: str | None) -> None:
         session.install("-e", ".[testing]", *EXTRA)
         session.install("--upgrade", "livekit-agents")
     else:
-        session.install("-e", ".[testing]", f"livekit-agents=={agents}", *EXTRA)
+        rtc = [f"livekit=={RTC[agents]}"] if agents in RTC else []
+        session.install("-e", ".[testing]", f"livekit-agents=={agents}", *rtc, *EXTRA)
 
 
 @nox.session
