@@ -827,7 +827,6 @@ class SessionCoordinator:
     async def _undo_start(self, m: Managed, completed: int, error: BaseException | None) -> None:
         if error is not None and not isinstance(error, asyncio.CancelledError):
             telemetry.record_error(m.span, error, "start")
-            m.errors.append(f"start: {type(error).__name__}: {error}")
         undo = self._feed(StartFailed(m.key, completed))
         after = await self._wind_down(m, undo)
         if after:  # a failed promotion with a close pending: close the secondary
@@ -851,7 +850,7 @@ class SessionCoordinator:
         """Run every effect even if one fails, then tell the core `closed`; returns what that asks
         for. A close never stops half-way: a failed cleanup is retried (they are idempotent); the
         export is not (a recording is exported at most once). What still fails goes on the span
-        (while it is open) and into the session's errors."""
+        (while it is open) and into the log."""
         async with m.lane:
             for effect in effects:
                 if type(effect) is fx.CloseSession:  # livekit's close is now one we asked for
@@ -868,7 +867,6 @@ class SessionCoordinator:
                             continue
                         name = type(effect).__name__
                         logger.warning("session %r: %s failed: %r", m.key, name, exc)
-                        m.errors.append(f"{name}: {type(exc).__name__}: {exc}")
                         telemetry.record_error(m.span, exc, name)
         return self._feed(Closed(m.key))
 
