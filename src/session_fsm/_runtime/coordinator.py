@@ -45,7 +45,7 @@ from ..fsm._events import (
 from ..fsm._invariants import check
 from ..fsm._machine import Scope
 from ..fsm._states import OwnershipState, Role, SessionState
-from ..fsm._table import TABLE, Flag, Table
+from ..fsm._table import TABLE, Table
 from ..fsm.errors import (
     ClaimTimeout,
     EffectFailed,
@@ -65,7 +65,6 @@ from .watchdog import EffectWatchdog
 logger = logging.getLogger("session_fsm")
 
 _CLOSED = SessionState.CLOSED
-_AT_REST = (SessionState.CREATED, _CLOSED)
 
 #: Cleanup effects are idempotent, so a failed one is tried again, up to this many times in all.
 CLEANUP_ATTEMPTS = 3
@@ -156,11 +155,11 @@ class SessionCoordinator:
         self._names = 0
         self._tasks: set[asyncio.Task[Any]] = set()
         #: the (at most one) session waiting for the scope: its grant is resolved by `_feed`
-        self._awaiting_grant: set[Managed] = set()
-        self._last_primary: AgentSession[Any] | None = None
         #: The per-participant fan-outs on this scope: shutdown closes them first.
         self._fanouts: list[ParticipantFanout] = []
         self._joins = 0
+        #: The session shown to livekit's end-of-job report as the job's primary, until it ran.
+        self._shown_to_report: AgentSession[Any] | None = None
         #: Set by `shutdown()` (the job's end): no start after it.
         self.shut_down = False
         self.runner: Executor = EffectRunner(
@@ -364,7 +363,7 @@ class SessionCoordinator:
         """
         key, m = self._admit(session, name)
         self._refuse_if_shut(key)
-        if key not in self.scope or self.scope.state(key) in _AT_REST:
+        if self.scope.at_rest(key):
             self._refuse_foreign(session, key)
         role_ = _role(role, key)
         if not isinstance(agent, Agent):
@@ -606,7 +605,7 @@ class SessionCoordinator:
         fanouts, self._fanouts = self._fanouts, []
         for fanout in fanouts:  # no start may land after this: they are cancelled and undone
             await fanout.aclose()
-        live = [m for m in self._managed.values() if self.scope.state(m.key) not in _AT_REST]
+        live = [m for m in self._managed.values() if not self.scope.at_rest(m.key)]
         results = await asyncio.gather(
             *(asyncio.wait_for(self.close(m.session), self.close_timeout) for m in live),
             return_exceptions=True,
@@ -642,8 +641,6 @@ class SessionCoordinator:
         m = self._managed.pop(key)
         del self._by_id[id(m.session)]
         agents.attach(m.session, "coordinator", None)
-        if self._last_primary is m.session:
-            self._last_primary = None
         self._unlisten(m)
 
     # ------------------------------------------------------------------ the machinery
@@ -715,43 +712,26 @@ class SessionCoordinator:
         return name, Managed(name, session)
 
     def _feed(self, event: Event, admit: Managed | None = None) -> tuple[fx.Effect, ...]:
-        """Apply one event; route granted plans to their waiters; return this event's effects."""
-        scope = self.scope
-        records = scope.sessions()  # live: records change in place
-        key: str | None = getattr(event, "session", None)
-        before = records.get(key) if key is not None else None
-        before_state = before.state if before is not None else None
-        waiter = scope.waiter if scope.waiter != key else None
-        waiter_state = records[waiter].state if waiter is not None else None
-        effects = scope.handle(event)
+        """Apply one event; hand a waiter whose wait is over its granted plan (or None); return
+        this event's own effects."""
+        outcome = self.scope.step(event)
         if admit is not None and admit.key not in self._managed:
             if admit.key.startswith("session-"):
                 self._names += 1
             self._managed[admit.key] = admit
             self._by_id[id(admit.session)] = admit.key
             agents.attach(admit.session, "coordinator", self)
-        if key is not None:
-            self._note_state(key, before_state, records[key].state)
-        if waiter is not None or self._awaiting_grant:  # only a waiter can be granted a plan
-            granted = tuple(e for e in effects if e.session != key)
-            if granted:
-                effects = tuple(e for e in effects if e.session == key)
-            if waiter is not None:
-                self._note_state(waiter, waiter_state, records[waiter].state)
-            self._resolve_grants(granted)
-        if scope.holder is not None and not scope.foreign:
-            self._last_primary = self._managed[scope.holder].session
-        return effects
+        for key, before, after in outcome.moved:
+            self._note_state(key, before, after)
+        if outcome.wait_over is not None:
+            self._resolve_grant(outcome.wait_over, outcome.grant or None)
+        return outcome.effects
 
-    def _resolve_grants(self, granted: tuple[fx.Effect, ...]) -> None:
+    def _resolve_grant(self, key: str, granted: tuple[fx.Effect, ...] | None) -> None:
         """Hand the waiter its granted plan, or None when its wait ended without one."""
-        for m in list(self._awaiting_grant):
-            if m.grant is None or m.grant.done():
-                self._awaiting_grant.discard(m)
-            elif granted and granted[0].session == m.key:
-                m.grant.set_result(granted)
-            elif self.scope.waiter != m.key:
-                m.grant.set_result(None)
+        m = self._managed.get(key)
+        if m is not None and m.grant is not None and not m.grant.done():
+            m.grant.set_result(granted)
 
     def _note_state(self, key: str, before: SessionState | None, after: SessionState) -> None:
         if after is before:
@@ -800,7 +780,6 @@ class SessionCoordinator:
 
     async def _wait_for_grant(self, m: Managed, timeout: float) -> tuple[fx.Effect, ...] | None:
         grant = m.grant = asyncio.get_running_loop().create_future()
-        self._awaiting_grant.add(m)
         try:
             return await asyncio.wait_for(asyncio.shield(grant), timeout)
         except TimeoutError:
@@ -822,7 +801,6 @@ class SessionCoordinator:
             raise
         finally:
             m.grant = None
-            self._awaiting_grant.discard(m)
 
     async def _undo_start(self, m: Managed, completed: int, error: BaseException | None) -> None:
         if error is not None and not isinstance(error, asyncio.CancelledError):
@@ -906,11 +884,7 @@ class SessionCoordinator:
             return
 
         def on_close(event: CloseEvent) -> None:
-            if m.key not in self.scope:
-                return
-            record = self.scope.session(m.key)
-            running = (SessionState.PRIMARY, SessionState.SECONDARY, SessionState.DRAINING)
-            if record.state in running and Flag.CLOSING not in record.flags:
+            if self.scope.is_running(m.key):
                 self._spawn(self._closed_by_livekit(m, event))
 
         m.on_close = on_close
@@ -938,12 +912,15 @@ class SessionCoordinator:
     async def _before_session_end(self) -> None:
         """Job shutdown, before livekit's session-end work and the room disconnect."""
         await self.shutdown()
-        if self.job is not None and agents.job_primary(self.job) is None:
+        key = self.scope.report_holder()
+        if self.job is not None and key is not None and agents.job_primary(self.job) is None:
             # livekit's end-of-job report covers "the primary": show it the last one, closed
-            agents.set_job_primary(self.job, self._last_primary)
+            self._shown_to_report = self._managed[key].session
+            agents.set_job_primary(self.job, self._shown_to_report)
 
     async def _after_session_end(self) -> None:
-        if self.job is not None and agents.job_primary(self.job) is self._last_primary:
+        shown, self._shown_to_report = self._shown_to_report, None
+        if self.job is not None and shown is not None and agents.job_primary(self.job) is shown:
             agents.set_job_primary(self.job, None)
 
 
