@@ -3,8 +3,8 @@ questions (is it running, at rest, whom livekit's end-of-job report sees) from t
 
 from __future__ import annotations
 
-from session_fsm.fsm import _effects as fx
 from session_fsm.fsm import Close, Closed, Role, Scope, SessionState, Start, Started
+from session_fsm.fsm import _effects as fx
 
 
 def test_a_release_grants_the_waiter_its_plan_apart_from_the_holders_effects() -> None:
