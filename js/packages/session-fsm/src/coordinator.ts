@@ -428,7 +428,7 @@ export class SessionCoordinator {
         this.#recordings?.restore();
         return;
       case "StartSession":
-        return this.#startLivekit(m, effect.role);
+        return this.#startLivekit(m, effect);
       case "DrainSession":
         m.session.shutdown({ drain: true });
         await m.session.close();
@@ -492,7 +492,8 @@ export class SessionCoordinator {
     m.exports = await runExporters(exporters, info, this.exportTimeoutMs);
   }
 
-  async #startLivekit(m: Managed, role: Role): Promise<void> {
+  async #startLivekit(m: Managed, effect: Extract<Effect, { type: "StartSession" }>): Promise<void> {
+    const role = effect.role;
     if (m.agent === undefined) throw new Error(`session '${m.key}' has no agent`);
     const options = m.options;
     const wantsText = options.inputOptions?.textEnabled !== false;
@@ -507,7 +508,8 @@ export class SessionCoordinator {
       ...(options.outputOptions === undefined ? {} : { outputOptions: options.outputOptions }),
       ...(this.job === null ? {} : { record }),
     };
-    if (role === "primary") await m.session.start(args);
+    // the core says whether the session keeps the designation agents-js's start gives it
+    if (effect.designation) await m.session.start(args);
     else await agents.shieldDesignation(this.job, () => m.session.start(args));
   }
 
