@@ -358,6 +358,22 @@ class Scope:
         w.plan = self._granted = GRANT_PLANS[promotion](self, w, Start(key))
         return w.plan
 
+    def see_designation(self, holder: str | None, *, running: bool) -> bool:
+        """What the runtime saw holding the job's primary designation: `holder` names a session
+        this scope does not manage (None: nobody, or one of ours), `running` whether it still
+        runs. A running foreign holder is recorded while the scope is vacant (`foreign_hold`); a
+        foreign holder that is gone is forgotten (`foreign_release`). Returns True when the
+        designation must be cleared: its holder closed, and livekit never releases a closed
+        primary's designation by itself."""
+        stale = holder is not None and not running
+        if holder is not None and running:
+            if self.ownership is _VACANT:
+                self._handle_scope_event(ForeignHold(holder))
+            return False
+        if self.foreign:  # nothing waits while a foreign session holds it: no grant follows
+            self._handle_scope_event(ForeignRelease())
+        return stale
+
     def _handle_scope_event(self, event: ForeignHold | ForeignRelease) -> tuple[fx.Effect, ...]:
         move = SCOPE_EVENT_MOVES[event_name(type(event))]
         if isinstance(event, ForeignHold):
