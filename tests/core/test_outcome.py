@@ -3,7 +3,7 @@ questions (is it running, at rest, whom livekit's end-of-job report sees) from t
 
 from __future__ import annotations
 
-from session_fsm.fsm import Close, Closed, Role, Scope, SessionState, Start, Started
+from session_fsm.fsm import Close, Closed, OwnershipState, Role, Scope, SessionState, Start, Started
 from session_fsm.fsm import _effects as fx
 
 
@@ -45,3 +45,12 @@ def test_running_at_rest_and_the_report_holder_come_from_the_core() -> None:
     assert scope.at_rest("a") and scope.report_holder() == "a"
     scope.forget("a")
     assert scope.report_holder() is None
+
+
+def test_a_foreign_designation_is_recorded_while_running_and_cleared_once_stale() -> None:
+    scope = Scope()
+    assert scope.see_designation("x", running=True) is False
+    assert (scope.ownership, scope.holder, scope.foreign) == (OwnershipState.HELD, "x", True)
+    assert scope.see_designation("x", running=False) is True  # closed, never released: clear it
+    assert (scope.ownership, scope.foreign) == (OwnershipState.VACANT, False)
+    assert scope.see_designation(None, running=False) is False

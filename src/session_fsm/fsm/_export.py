@@ -26,7 +26,7 @@ import attrs
 from . import _effects as fx
 from . import errors
 from ._events import SCOPE_EVENTS, SESSION_EVENTS, Promote, Start, event_name
-from ._states import OwnershipState, Role, SessionState
+from ._states import AT_REST, RUNNING, OwnershipState, Role, SessionState
 from ._table import (
     CLOSE_PENDING_FIRES_IN,
     GRANT_MOVE,
@@ -177,6 +177,9 @@ def table_document(table: Table = TABLE) -> dict[str, Any]:
         "format": FORMAT,
         "generated_by": "session-fsm export-table, from session_fsm/fsm/_table.py",
         "session_states": [s.value for s in SessionState],
+        # what the runtime asks of a state: does it hold nothing, does livekit run the session
+        "at_rest": [s.value for s in SessionState if s in AT_REST],
+        "running": [s.value for s in SessionState if s in RUNNING],
         "ownership_states": [s.value for s in OwnershipState],
         "roles": [r.value for r in Role],
         "events": [

@@ -40,6 +40,10 @@ export interface MessageTemplate {
 export interface TableDocument {
   readonly format: number;
   readonly session_states: readonly SessionState[];
+  /** The states in which a session holds nothing (it may start afresh). */
+  readonly at_rest: readonly SessionState[];
+  /** The states in which the livekit session runs (started, not yet closed). */
+  readonly running: readonly SessionState[];
   readonly ownership_states: readonly OwnershipState[];
   readonly roles: readonly Role[];
   readonly events: readonly { name: EventName; class: string; fields: readonly string[] }[];
