@@ -53,15 +53,15 @@ def _holds_designation(start: StartSession) -> bool:
 class StartSession:
     """Start the livekit `AgentSession` with the resolved role. A recording start first points
     the job's recording folder at a folder of the session's own (given back by `ReleasePrimary`):
-    livekit records every primary of a job to the same `audio.ogg`."""
+    livekit records every primary of a job to the same `audio.ogg`. `designation` says whether
+    the session holds the job's primary designation once livekit's start returns: livekit makes
+    any session that starts while nobody holds it the job's primary, so a start that must not
+    hold it (a secondary's) leaves it as the start found it."""
 
     session: SessionKey
     role: Role
     record: bool
     host: bool
-    #: Whether the session holds the job's primary designation once livekit's start returns.
-    #: livekit makes any session that starts while nobody holds the designation the job's
-    #: primary; a start that must not hold it (a secondary's) leaves it as the start found it.
     #: The plans say it; by default, whether the role is primary.
     designation: bool = attrs.field(default=attrs.Factory(_holds_designation, takes_self=True))
 
