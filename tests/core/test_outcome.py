@@ -41,7 +41,9 @@ def test_running_at_rest_and_the_report_holder_come_from_the_core() -> None:
     assert scope.is_running("a") and scope.report_holder() is None  # held
     scope.handle(Close("a"))
     assert not scope.is_running("a")  # its close is under way: livekit's close is ours
+    assert scope.awaits_closed("a")
     scope.handle(Closed("a"))
+    assert not scope.awaits_closed("a")
     assert scope.at_rest("a") and scope.report_holder() == "a"
     scope.forget("a")
     assert scope.report_holder() is None

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from ..fsm import _effects as fx
 from ..fsm._events import StartFailed
+from ..fsm._states import SessionState
 from ..fsm.errors import ClaimTimeout
 from .aio import uncancellable
 from .managed import Managed
@@ -46,11 +47,9 @@ class Grants:
                 "primary; it was not started. Raise claim_timeout, or close the holder sooner.",
                 session=m.key,
             ) from None
-        except asyncio.CancelledError:
-            if grant.done() and grant.result():
+        except asyncio.CancelledError:  # still waiting, or granted and not yet started
+            if lanes.scope.state(m.key) is SessionState.STARTING:
                 await uncancellable(lanes.undo_start(m, 0, None))
-            elif lanes.scope.waiter == m.key:
-                lanes.feed(StartFailed(m.key, 0))
             raise
         finally:
             m.grant = None

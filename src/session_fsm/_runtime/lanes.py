@@ -123,6 +123,8 @@ class Lanes:
         if error is not None and not isinstance(error, asyncio.CancelledError):
             telemetry.record_error(m.span, error, "start")
         undo = self.feed(StartFailed(m.key, completed))
+        if not self.scope.awaits_closed(m.key):  # a wait that just ended: nothing to undo
+            return
         after = await self.wind_down(m, undo)
         if after:  # a failed promotion with a close pending: close the secondary
             await self.close_down(m, after)

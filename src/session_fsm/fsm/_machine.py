@@ -177,6 +177,12 @@ class Scope:
         s = self._sessions.get(key)
         return s is not None and s.state in RUNNING and Flag.CLOSING not in s.flags
 
+    def awaits_closed(self, key: SessionKey) -> bool:
+        """Whether the session's close (or a failed start's undoing) was asked for and only
+        `closed` is awaited: the runtime reports it once those effects ran."""
+        s = self._sessions.get(key)
+        return s is not None and bool(s.flags & (Flag.CLOSING | Flag.RETRACTING))
+
     def report_holder(self) -> SessionKey | None:
         """The session livekit's end-of-job report should see as the job's primary once every
         session is closed: the last one that held the scope, unless another holds it now (a

@@ -340,7 +340,7 @@ export class SessionCoordinator {
     } catch (error) {
       const undo = this.#feed({ name: "start_failed", session: m.key, completed });
       await this.#runAll(m, undo);
-      if (this.scope.state(m.key) === "starting") this.#feed({ name: "closed", session: m.key });
+      if (this.scope.awaitsClosed(m.key)) this.#feed({ name: "closed", session: m.key });
       if (this.scope.atRest(m.key)) {
         RoomTopics.of(this.room).releaseChat(m.key);
         m.markClosed();

@@ -22,6 +22,7 @@ import {
   CLOSE_PENDING,
   CLOSING,
   PROMOTING,
+  RETRACTING,
   WAITING,
   flagBits,
   flagNames,
@@ -183,6 +184,15 @@ export class Scope implements ScopeView {
   isRunning(key: string): boolean {
     const s = this.#sessions.get(key);
     return s !== undefined && this.#table.running.includes(s.state) && (s.flags & CLOSING) === 0;
+  }
+
+  /**
+   * Whether the session's close (or a failed start's undoing) was asked for and only `closed` is
+   * awaited: the runtime reports it once those effects ran.
+   */
+  awaitsClosed(key: string): boolean {
+    const s = this.#sessions.get(key);
+    return s !== undefined && (s.flags & (CLOSING | RETRACTING)) !== 0;
   }
 
   /**

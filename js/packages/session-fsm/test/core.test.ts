@@ -67,8 +67,9 @@ test("running, at rest, the report's holder and a foreign designation come from 
   assert.ok(scope.isRunning("a"));
   assert.equal(scope.reportHolder(), null);
   scope.handle({ name: "close", session: "a" });
-  assert.ok(!scope.isRunning("a"));
+  assert.ok(!scope.isRunning("a") && scope.awaitsClosed("a"));
   scope.handle({ name: "closed", session: "a" });
+  assert.ok(!scope.awaitsClosed("a"));
   assert.equal(scope.reportHolder(), "a");
   assert.equal(scope.seeDesignation("x", { running: true }), false);
   assert.ok(scope.foreign && scope.reportHolder() === null);
