@@ -7,7 +7,7 @@ whose effect is past its deadline (the way `asyncio.timeout` does, so their own 
 are told apart) and re-arms for the next deadline, if any effect is still in flight.
 
 `bound` is the one way in: the coordinator wraps each effect that awaits in it
-(`Lanes.run_effect`), so a watch costs one coroutine and one small record, and a
+(`SessionCoordinator._run_effect`), so a watch costs one coroutine and one small record, and a
 synchronous effect none.
 """
 
