@@ -46,6 +46,15 @@ def _secondary_keeps_the_designation(scope, s, e):  # type: ignore[no-untyped-de
     )
 
 
+def _secondary_moves_the_folder(scope, s, e):  # type: ignore[no-untyped-def]
+    """A secondary whose start asks livekit to record points the job's recording folder at its
+    own, under the primary's recording."""
+    return tuple(
+        attrs.evolve(x, record=True) if type(x) is fx.StartSession else x
+        for x in t.plan_secondary_start(scope, s, e)
+    )
+
+
 PRIMARY_CLOSE = _row(SessionState.PRIMARY, Close, t.always)
 FAILED_CLAIM = _row(SessionState.STARTING, StartFailed, t.claimed_start)
 VACANT_START = _row(SessionState.CREATED, Start, t.wants_primary_and_vacant)
@@ -70,6 +79,9 @@ MUTANTS: dict[str, t.Table] = {
     ),
     "a secondary keeps the designation its start was given": t.TABLE.replace(
         SECONDARY_START, attrs.evolve(SECONDARY_START, plan=_secondary_keeps_the_designation)
+    ),
+    "a secondary's start moves the recording folder": t.TABLE.replace(
+        SECONDARY_START, attrs.evolve(SECONDARY_START, plan=_secondary_moves_the_folder)
     ),
     "closed does not vacate": t.TABLE.replace(
         _row(SessionState.DRAINING, Closed, t.closing_holder), None
