@@ -121,7 +121,7 @@ class SessionCoordinator:
         self.effect_timeout = float(effect_timeout)
         record_default = bool(job.job.enable_recording) if job is not None else False
         #: `table` is the core's; only tests of the table itself pass another one.
-        self.scope = Scope(record_default=record_default, table=table)
+        scope = Scope(record_default=record_default, table=table)
         self._managed: dict[str, Managed] = {}
         self._by_id: dict[int, str] = {}
         self._names = 0
@@ -137,16 +137,24 @@ class SessionCoordinator:
             primary_span=self._primary_span,
         )
         self._lanes = Lanes(
-            self.scope, runner, managed=self._managed, effect_timeout=self.effect_timeout
+            scope, runner, managed=self._managed, effect_timeout=self.effect_timeout
         )
         self._hooks = LivekitHooks(
             job=job,
-            scope=self.scope,
             lanes=self._lanes,
             close=self.close,
             shutdown=self.shutdown,
             ours=lambda session: id(session) in self._by_id,
         )
+
+    @property
+    def scope(self) -> Scope:
+        """The core this coordinator feeds (one per scope): read it, do not feed it."""
+        return self._lanes.scope
+
+    @scope.setter
+    def scope(self, scope: Scope) -> None:
+        self._lanes.scope = scope
 
     @property
     def runner(self) -> Executor:

@@ -16,7 +16,6 @@ from livekit.agents import AgentSession, JobContext
 from livekit.agents.voice.events import CloseEvent
 
 from .._adapters import agents
-from ..fsm._machine import Scope
 from .managed import Managed
 
 if TYPE_CHECKING:
@@ -39,14 +38,12 @@ class LivekitHooks:
         self,
         *,
         job: JobContext | None,
-        scope: Scope,
         lanes: Lanes,
         close: Callable[[AgentSession[Any]], Awaitable[object]],
         shutdown: Callable[[], Coroutine[Any, Any, None]],
         ours: Callable[[AgentSession[Any]], bool],
     ) -> None:
         self.job = job
-        self.scope = scope
         self.lanes = lanes
         #: The coordinator's `close` and `shutdown`: what livekit's own close and the job's end do.
         self._close = close
@@ -67,7 +64,7 @@ class LivekitHooks:
             return
 
         def on_close(event: CloseEvent) -> None:
-            if self.scope.is_running(m.key):
+            if self.lanes.scope.is_running(m.key):
                 self.lanes.spawn(self._closed_by_livekit(m, event))
 
         m.on_close = on_close
@@ -91,7 +88,7 @@ class LivekitHooks:
         foreign = holder is not None and not self._ours(holder)
         name = f"AgentSession@{id(holder):x}" if foreign else None
         running = foreign and holder is not None and agents.is_running(holder)
-        if self.scope.see_designation(name, running=running):
+        if self.lanes.scope.see_designation(name, running=running):
             agents.set_job_primary(self.job, None)
 
     # ------------------------------------------------------------------ the job's end
@@ -100,7 +97,7 @@ class LivekitHooks:
         """Job shutdown, before livekit's session-end work and the room disconnect: close
         everything, then show livekit's end-of-job report the primary the core names."""
         await self._shutdown()
-        key = self.scope.report_holder()
+        key = self.lanes.scope.report_holder()
         if self.job is not None and key is not None and agents.job_primary(self.job) is None:
             self._shown_to_report = self.lanes.managed[key].session
             agents.set_job_primary(self.job, self._shown_to_report)
