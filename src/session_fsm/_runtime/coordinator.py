@@ -26,22 +26,12 @@ from opentelemetry.trace import Span
 from .._adapters import agents, telemetry
 from .._adapters.capabilities import CAPABILITIES
 from .._adapters.exporters import ExporterLike, ExportOutcome, check_exporter
-from ..fsm._events import (
-    Close,
-    Drain,
-    Promote,
-    Start,
-)
+from ..fsm._events import Close, Drain, Promote, Start
 from ..fsm._invariants import check
 from ..fsm._machine import Scope
 from ..fsm._states import OwnershipState, Role, SessionState
 from ..fsm._table import TABLE, Table
-from ..fsm.errors import (
-    EffectFailed,
-    ForeignSession,
-    InvalidInput,
-    ScopeClosed,
-)
+from ..fsm.errors import EffectFailed, ForeignSession, InvalidInput, ScopeClosed
 from .aio import uncancellable
 from .effects import EffectRunner, Executor
 from .fanout import ParticipantFanout
