@@ -121,7 +121,8 @@ def _effects() -> list[str]:
         doc = " ".join((kind.__doc__ or "").split()).replace("|", "\\|")
         undo = fx.COMPENSATION.get(kind)
         undone = f"`{undo.__name__}`" if undo is not None else ""
-        lines.append(f"| `{kind.__name__}` | {fields} | {doc} | {undone} |")
+        acts_on = "signal" if kind in fx.SIGNALS else "shared" if kind in fx.SHARED else "own"
+        lines.append(f"| `{kind.__name__}` | {fields} | {acts_on} | {doc} | {undone} |")
     return lines
 
 
@@ -181,11 +182,13 @@ def state_machine_page(table: Table = TABLE) -> str:
         "## Effects",
         "",
         "What the plans ask the runtime to do, in order, through the adapters; every choice is",
-        "made by the plan (its fields included), none by the runtime. A failed start is undone",
-        "by the effect beside each one it had completed, newest first.",
+        "made by the plan (its fields included), none by the runtime. An effect acts on what",
+        "every session of the scope shares (its order across sessions matters), on the session's",
+        "own resources, or is a signal that does no work. A failed start is undone by the effect",
+        "beside each one it had completed, newest first.",
         "",
-        "| effect | fields | what it does | undone by |",
-        "|---|---|---|---|",
+        "| effect | fields | acts on | what it does | undone by |",
+        "|---|---|---|---|---|",
         *_effects(),
         "",
         "## Invariants",

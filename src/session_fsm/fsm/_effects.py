@@ -169,6 +169,12 @@ Effect = (
 EFFECTS: tuple[type[Effect], ...] = typing.get_args(Effect)
 #: Effects that do no work on any resource: they only tell the runtime something.
 SIGNALS: frozenset[type[Effect]] = frozenset({WaitForClaim})
+#: Effects on what every session of a scope shares, the job's primary designation and the room's
+#: `lk.agent.session` handler: the only effects whose order across sessions matters (the
+#: explorer interleaves the others' freely).
+SHARED: frozenset[type[Effect]] = frozenset(
+    {ClaimPrimary, ReleasePrimary, RegisterHost, UnregisterHost}
+)
 
 #: The effect that undoes each start effect; effects missing here need no undoing.
 COMPENSATION: dict[type[Effect], type[Effect]] = {

@@ -209,6 +209,8 @@ def table_document(table: Table = TABLE) -> dict[str, Any]:
         "rows": [_row(row) for row in rows],
         "effects": [{"name": cls.__name__, "fields": _fields(cls)} for cls in _EFFECTS],
         "compensation": {a.__name__: b.__name__ for a, b in fx.COMPENSATION.items()},
+        "signals": sorted(cls.__name__ for cls in fx.SIGNALS),
+        "shared": sorted(cls.__name__ for cls in fx.SHARED),
         "errors": [{"code": cls.code, "class": cls.__name__} for cls in _error_classes()],
         "messages": {
             "holder": _holder_templates(),

@@ -16,11 +16,8 @@ import attrs
 from . import _effects as fx
 from ._events import SessionKey
 
-#: Effects on resources every session shares (the designation, the room's host handler): the
-#: only effects whose order across sessions matters.
-SHARED_EFFECTS: frozenset[type[fx.Effect]] = frozenset(
-    {fx.ClaimPrimary, fx.ReleasePrimary, fx.RegisterHost, fx.UnregisterHost}
-)
+#: Effects on resources every session shares: declared with the effects (`_effects.SHARED`).
+SHARED_EFFECTS = fx.SHARED
 
 
 class WorldSnapshot(NamedTuple):

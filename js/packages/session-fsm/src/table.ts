@@ -61,6 +61,10 @@ export interface TableDocument {
   readonly rows: readonly TableRow[];
   readonly effects: readonly { name: string; fields: readonly string[] }[];
   readonly compensation: Readonly<Record<string, string>>;
+  /** Effects that do no work: they only tell the runtime something. */
+  readonly signals: readonly string[];
+  /** Effects on what every session of a scope shares (their order across sessions matters). */
+  readonly shared: readonly string[];
   readonly errors: readonly { code: string; class: string }[];
   readonly messages: {
     readonly holder: { managed: string; foreign: string; waiter: string };
