@@ -38,7 +38,7 @@ def test_running_at_rest_and_the_report_holder_come_from_the_core() -> None:
     scope.handle(Start("a"))
     assert not scope.at_rest("a") and not scope.is_running("a")  # starting
     scope.handle(Started("a"))
-    assert scope.is_running("a") and scope.report_holder() is None  # held
+    assert scope.is_running("a") and scope.report_holder() == "a"  # held
     scope.handle(Close("a"))
     assert not scope.is_running("a")  # its close is under way: livekit's close is ours
     assert scope.awaits_closed("a")
@@ -53,6 +53,7 @@ def test_a_foreign_designation_is_recorded_while_running_and_cleared_once_stale(
     scope = Scope()
     assert scope.see_designation("x", running=True) is False
     assert (scope.ownership, scope.holder, scope.foreign) == (OwnershipState.HELD, "x", True)
+    assert scope.report_holder() is None  # the report sees the foreign holder
     assert scope.see_designation("x", running=False) is True  # closed, never released: clear it
     assert (scope.ownership, scope.foreign) == (OwnershipState.VACANT, False)
     assert scope.see_designation(None, running=False) is False

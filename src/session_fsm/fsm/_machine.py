@@ -185,9 +185,9 @@ class Scope:
 
     def report_holder(self) -> SessionKey | None:
         """The session livekit's end-of-job report should see as the job's primary once every
-        session is closed: the last one that held the scope, unless another holds it now (a
-        foreign session) or it was forgotten."""
-        return self.last_holder if self.ownership is _VACANT else None
+        session is closed: the last one of ours that held the scope, unless a foreign session
+        holds it now or ours was forgotten."""
+        return None if self.foreign else self.last_holder
 
     def state(self, key: SessionKey) -> SessionState:
         s = self._sessions.get(key)

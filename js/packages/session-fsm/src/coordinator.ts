@@ -394,7 +394,7 @@ export class SessionCoordinator {
       }
     } finally {
       m.windingDown = false;
-      if (this.scope.state(m.key) === "draining") this.#feed({ name: "closed", session: m.key });
+      if (this.scope.awaitsClosed(m.key)) this.#feed({ name: "closed", session: m.key });
       if (this.scope.state(m.key) === "closed") {
         RoomTopics.of(this.room).releaseChat(m.key);
         m.markClosed();
@@ -490,14 +490,14 @@ export class SessionCoordinator {
   }
 
   async #startLivekit(m: Managed, effect: Extract<Effect, { type: "StartSession" }>): Promise<void> {
-    const role = effect.role;
     if (m.agent === undefined) throw new Error(`session '${m.key}' has no agent`);
     const options = m.options;
     const wantsText = options.inputOptions?.textEnabled !== false;
     const chat = RoomTopics.of(this.room).planChat(m.key, wantsText);
     const inputOptions = wantsText && !chat.granted ? { ...options.inputOptions, textEnabled: false } : options.inputOptions;
-    const record = this.scope.session(m.key).record;
-    if (role === "primary" && record && this.#recordings !== null) m.recordingPath = this.#recordings.prepare(m.key);
+    // the core's fields say it all: only a primary's start records (a secondary's says false)
+    const record = effect.record;
+    if (record && this.#recordings !== null) m.recordingPath = this.#recordings.prepare(m.key);
     const args = {
       agent: m.agent,
       room: this.room,

@@ -197,10 +197,11 @@ export class Scope implements ScopeView {
 
   /**
    * The session the end-of-job report should see as the job's primary once every session is
-   * closed: the last one that held the scope, unless another holds it now or it was forgotten.
+   * closed: the last one of ours that held the scope, unless a foreign session holds it now or
+   * ours was forgotten.
    */
   reportHolder(): string | null {
-    return this.ownership === "vacant" ? this.lastHolder : null;
+    return this.foreign ? null : this.lastHolder;
   }
 
   /** The session's state; throws `invalid_transition` for a session the scope does not know. */

@@ -65,7 +65,7 @@ test("running, at rest, the report's holder and a foreign designation come from 
   assert.ok(!scope.atRest("a") && !scope.isRunning("a"));
   scope.handle({ name: "started", session: "a" });
   assert.ok(scope.isRunning("a"));
-  assert.equal(scope.reportHolder(), null);
+  assert.equal(scope.reportHolder(), "a");
   scope.handle({ name: "close", session: "a" });
   assert.ok(!scope.isRunning("a") && scope.awaitsClosed("a"));
   scope.handle({ name: "closed", session: "a" });
