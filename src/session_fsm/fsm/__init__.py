@@ -61,7 +61,7 @@ from ._events import (
     Started,
     StartFailed,
 )
-from ._machine import Scope, SessionRecord
+from ._machine import Outcome, Scope, SessionRecord
 from ._states import OwnershipState, Role, SessionState
 from ._table import MOVES, ROWS, TABLE, Row, Table
 from .errors import ERROR_CODES, SessionLifecycleError
@@ -79,6 +79,7 @@ __all__ = [
     "Event",
     "ForeignHold",
     "ForeignRelease",
+    "Outcome",
     "OwnershipState",
     "Promote",
     "Role",
