@@ -37,7 +37,6 @@ class TopicPlan:
     #: The caller's options (None: livekit's defaults) unless a topic was denied; then a copy
     #: with that topic switched off.
     options: roomio.Options | None
-    granted: tuple[str, ...]
     denied: dict[str, str]  # topic -> owner
 
 
@@ -88,7 +87,7 @@ class RoomTopics:
         """Reserve the free RoomIO topics for `key`; switch the taken ones off in its options.
         Only a primary takes them: a secondary (a listen-only transcriber) is always denied them,
         so a transcriber that starts between two primaries cannot keep them from the next one."""
-        granted, denied = [], {}
+        denied: dict[str, str] = {}
         for topic in _DEFAULT_WANTED if options is None else _wanted(options):
             owner = self.owners.get(topic)
             if owner is None and self.registered(topic):
@@ -97,15 +96,14 @@ class RoomTopics:
                 owner = PRIMARY_ONLY
             if owner is None or owner == key:
                 self.owners[topic] = key
-                granted.append(topic)
             else:
                 denied[topic] = owner
         if not denied:  # livekit gets what it would get without us (nothing to copy or build)
-            return TopicPlan(options, tuple(granted), denied)
+            return TopicPlan(options, denied)
         opts = roomio.without(
             options, pre_connect=PRE_CONNECT_TOPIC in denied, chat=CHAT_TOPIC in denied
         )
-        return TopicPlan(opts, tuple(granted), denied)
+        return TopicPlan(opts, denied)
 
     def release(self, key: str) -> None:
         """Forget `key`'s RoomIO topics; remove any handler it still owns in the room."""
