@@ -16,6 +16,7 @@ from livekit.agents.voice.room_io import RoomOptions
 from session_fsm import (
     DirectoryExporter,
     HttpPutExporter,
+    LegacyRoomOptions,
     Scope,
     SessionCoordinator,
     SessionLifecycleError,
@@ -279,6 +280,7 @@ async def test_bad_input_is_refused_and_changes_nothing(
         (lambda: Scope().handle("start"), SessionLifecycleError, "core event"),  # type: ignore[arg-type]
         (lambda: Scope().add(7), SessionLifecycleError, "str"),  # type: ignore[arg-type]
         (lambda: compensate([42]), SessionLifecycleError, "tuple of effects"),  # type: ignore[arg-type]
+        (lambda: LegacyRoomOptions(input=42), SessionLifecycleError, "RoomInputOptions"),  # type: ignore[arg-type]
     ],
 )
 async def test_constructors_and_the_core_refuse_bad_values(

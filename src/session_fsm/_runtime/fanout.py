@@ -19,7 +19,6 @@ primary's, see `docs/topics.md`). A factory that wants other `RoomOptions` retur
 from __future__ import annotations
 
 import asyncio
-import copy
 import inspect
 import logging
 from collections.abc import Callable, Iterable
@@ -29,29 +28,16 @@ import attrs
 from livekit import rtc
 from livekit.agents import Agent, AgentSession
 from livekit.agents.job import DEFAULT_PARTICIPANT_KINDS
-from livekit.agents.utils import is_given
-from livekit.agents.voice.room_io import AudioInputOptions, RoomOptions
 
+from .._adapters import roomio
 from ..fsm._states import Role
-from ..fsm.errors import InvalidInput, SessionLifecycleError
+from ..fsm.errors import InvalidInput, SessionLifecycleError, instance_of
 from .aio import finish
 
 if TYPE_CHECKING:
     from .coordinator import SessionCoordinator
 
 logger = logging.getLogger("session_fsm")
-
-
-def _instance_of(kind: type) -> Callable[[Any, attrs.Attribute[Any], Any], None]:
-    """An attrs validator that refuses a value of another type with `invalid_input`."""
-
-    def check(_: Any, field: attrs.Attribute[Any], value: Any) -> None:
-        if not isinstance(value, kind):
-            raise InvalidInput(
-                f"ParticipantSession.{field.name} must be a livekit {kind.__name__}, got {value!r}"
-            )
-
-    return check
 
 
 @attrs.frozen
@@ -63,31 +49,29 @@ class ParticipantSession:
 
     Raises:
         SessionLifecycleError: `invalid_input` when `session` is not an `AgentSession`, `agent`
-            not an `Agent`, or `room_options` not livekit `RoomOptions`.
+            not an `Agent`, or `room_options` not livekit's room options.
     """
 
-    session: AgentSession[Any] = attrs.field(validator=_instance_of(AgentSession))
-    agent: Agent = attrs.field(validator=_instance_of(Agent))
-    room_options: RoomOptions | None = attrs.field(
-        default=None, validator=attrs.validators.optional(_instance_of(RoomOptions))
+    session: AgentSession[Any] = attrs.field(
+        validator=instance_of(AgentSession, "a livekit AgentSession")
+    )
+    agent: Agent = attrs.field(validator=instance_of(Agent, "a livekit Agent"))
+    room_options: roomio.Options | None = attrs.field(
+        default=None,
+        validator=attrs.validators.optional(instance_of(roomio.OPTION_TYPES, roomio.OPTION_NAMES)),
     )
 
 
-def listen_only(identity: str) -> RoomOptions:
-    """A transcriber's RoomIO: it listens to `identity` and publishes nothing (no audio output),
-    takes no text input and no pre-connect audio.
+def listen_only(identity: str) -> roomio.Options:
+    """A transcriber's RoomIO options: it listens to `identity` and publishes nothing (no audio
+    output), takes no text input and no pre-connect audio.
 
     Raises:
         SessionLifecycleError: `invalid_input` when `identity` is not a non-empty str.
     """
     if not isinstance(identity, str) or not identity:
         raise InvalidInput(f"listen_only: identity must be a non-empty str, got {identity!r}")
-    return RoomOptions(
-        participant_identity=identity,
-        audio_output=False,
-        text_input=False,
-        audio_input=AudioInputOptions(pre_connect_audio=False),
-    )
+    return roomio.listen_only(identity)
 
 
 Factory = Callable[[rtc.RemoteParticipant], Any]
@@ -257,13 +241,12 @@ def _chosen(made: object, identity: str) -> ParticipantSession:
     options = made.room_options
     if options is None:
         return attrs.evolve(made, room_options=listen_only(identity))
-    if not is_given(options.participant_identity):
-        options = copy.copy(options)
-        options.participant_identity = identity
-        return attrs.evolve(made, room_options=options)
-    if options.participant_identity != identity:
+    follows = roomio.participant(options)
+    if follows is None:
+        return attrs.evolve(made, room_options=roomio.following(options, identity))
+    if follows != identity:
         raise InvalidInput(
-            f"the factory's RoomOptions listen to {options.participant_identity!r}, but the "
+            f"the factory's RoomOptions listen to {follows!r}, but the "
             f"session is for participant {identity!r}; leave participant_identity out."
         )
     return made

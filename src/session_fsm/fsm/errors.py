@@ -8,6 +8,9 @@ both.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 
 class SessionLifecycleError(Exception):
     """Base of every error the library raises on purpose."""
@@ -169,6 +172,18 @@ class UnsupportedByLivekit(SessionLifecycleError):
         "Upgrade livekit-agents to a version that has the option (docs/compatibility.md), or "
         "leave the option out."
     )
+
+
+def instance_of(kind: type | tuple[type, ...], names: str) -> Callable[[Any, Any, Any], None]:
+    """An attrs validator that refuses a value of another type with `invalid_input`, naming the
+    class, the field and what it takes (`names`): what a public value class validates with."""
+
+    def check(instance: Any, field: Any, value: Any) -> None:
+        if not isinstance(value, kind):
+            where = f"{type(instance).__name__}.{field.name}"
+            raise InvalidInput(f"{where} must be {names}, got {value!r}")
+
+    return check
 
 
 ERROR_CODES: tuple[str, ...] = tuple(
