@@ -80,7 +80,7 @@ def _instrument() -> None:
     _patch(coord, "close", "close(): lookup and event")
     _patch(coord, "_admit", "admitting the session")
     _patch(LivekitHooks, "listen", "the close listener")
-    _patch(lanes, "unlisten", "the close listener")
+    _patch(LivekitHooks, "unlisten", "the close listener")
     _patch(Lanes, "run_start", "the start's lane and loop")
     _patch(Lanes, "wind_down", "the close's lane and loop")
     _patch(coordinator, "uncancellable", "the close's own task")

@@ -189,8 +189,8 @@ async def test_a_session_closing_itself_drives_the_machine_to_closed(
 
 @pytest.mark.parametrize("restarted", [False, True], ids=["first-start", "restarted"])
 async def test_direct_aclose_is_noticed(coordinator: SessionCoordinator, restarted: bool) -> None:
-    """The coordinator stops listening while it closes a session itself, and listens again when
-    the session is started again."""
+    """A direct `aclose()` is noticed, on a first start and on a session the coordinator
+    closed and started again (its own close does not leave it unwatched)."""
     s = new_session()
     await coordinator.start(s, agent(), name="direct")
     if restarted:

@@ -22,15 +22,6 @@ if TYPE_CHECKING:
     from .lanes import Lanes
 
 
-def unlisten(m: Managed) -> None:
-    """Stop listening for the session's own close: livekit's emitter inspects every listener's
-    signature at each event, which costs more than the whole listener, so a close the
-    coordinator asked for runs without one."""
-    if m.on_close is not None:
-        agents.off_close(m.session, m.on_close)
-        m.on_close = None
-
-
 class LivekitHooks:
     """The close listeners of one scope's sessions and its job's end-of-job hooks."""
 
@@ -59,7 +50,9 @@ class LivekitHooks:
 
     def listen(self, m: Managed) -> None:
         """Drive the machine to closed when the session closes itself (error, shutdown()...).
-        Listening lasts from a start until the coordinator closes the session itself."""
+        Listening lasts from the first start until the session is forgotten: a close the
+        coordinator asked for is under way when livekit reports it (`Scope.is_running` is
+        False then), so the listener leaves it alone."""
         if m.on_close is not None:
             return
 
@@ -70,7 +63,11 @@ class LivekitHooks:
         m.on_close = on_close
         agents.on_close(m.session, on_close)
 
-    unlisten = staticmethod(unlisten)
+    def unlisten(self, m: Managed) -> None:
+        """Stop listening for the session's own close: the coordinator forgets the session."""
+        if m.on_close is not None:
+            agents.off_close(m.session, m.on_close)
+            m.on_close = None
 
     async def _closed_by_livekit(self, m: Managed, event: CloseEvent) -> None:
         if m.span is not None and m.span.is_recording():

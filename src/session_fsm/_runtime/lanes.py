@@ -25,7 +25,6 @@ from ..fsm.errors import SessionLifecycleError, StartFailedError
 from .aio import uncancellable
 from .effects import Executor
 from .grants import Grants
-from .hooks import unlisten
 from .managed import Managed
 from .watchdog import EffectWatchdog
 
@@ -159,8 +158,6 @@ class Lanes:
         (while it is open) and into the log."""
         async with m.lane:
             for effect in effects:
-                if type(effect) is fx.CloseSession:  # livekit's close is now one we asked for
-                    unlisten(m)
                 attempts = CLEANUP_ATTEMPTS if type(effect) in RETRIED else 1
                 for attempt in range(1, attempts + 1):
                     try:
