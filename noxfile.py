@@ -26,7 +26,7 @@ BEGIN = "<!-- generated:compatibility (make matrix) -->"
 END = "<!-- /generated:compatibility -->"
 
 #: The newest patch of every supported minor, oldest first. Each pins its `livekit` exactly.
-SUPPORTED = ["1.5.17", "1.6.10", "1.7.1", "1.8.9"]
+SUPPORTED = ["1.3.12", "1.4.6", "1.5.17", "1.6.10", "1.7.1", "1.8.9"]
 EDGES = [SUPPORTED[0], SUPPORTED[-1]]
 
 #: livekit-agents 1.5 to 1.7 import httpx without requiring it (any model plugin brings it).

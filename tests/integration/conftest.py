@@ -9,9 +9,12 @@ from collections.abc import AsyncIterator
 import pytest
 import pytest_asyncio
 from aiohttp import web
-from livekit.agents import Agent, AgentSession
+from livekit import rtc
+from livekit.agents import NOT_GIVEN, Agent, AgentSession
+from livekit.agents.types import NotGiven
 
 from session_fsm._adapters.capabilities import CAPABILITIES
+from session_fsm._adapters.room import HOST_TOPIC, TEXT_TOPICS, RoomTopics
 from session_fsm.testing._audio import ToneInput
 
 short_recordings = pytest.mark.skipif(
@@ -19,11 +22,35 @@ short_recordings = pytest.mark.skipif(
     reason="this livekit-agents writes no file for a recording shorter than 2.5 s",
 )
 
-#: livekit-agents 1.5 has no `session_host=`: without a job only one session can run on a Room
-#: (the peer check shows the refusal).
+#: livekit-agents 1.5 has a session host but no `session_host=`: without a job only one session
+#: can run on a Room (the peer check shows the refusal). (1.3 has no host, and on 1.4 the adapter
+#: keeps a secondary's client-events handler from starting.)
 host_opt_out = pytest.mark.skipif(
-    not CAPABILITIES.host_opt_out, reason="this livekit-agents has no session_host="
+    CAPABILITIES.session_host and not CAPABILITIES.host_opt_out,
+    reason="this livekit-agents has no session_host=",
 )
+
+
+def with_host(byte: list[str], text: list[str]) -> tuple[list[str], list[str]]:
+    """The Room's (byte, text) handler topics when these and the host's are registered: the
+    host's topic is a byte stream from livekit-agents 1.5 (`lk.agent.session`), a text stream
+    on 1.4 (`lk.agent.request`), and 1.3 has none."""
+    byte, text = list(byte), list(text)
+    if CAPABILITIES.hosting:
+        (text if HOST_TOPIC in TEXT_TOPICS else byte).append(HOST_TOPIC)
+    return sorted(byte), sorted(text)
+
+
+def hosts(room: rtc.Room) -> bool:
+    """Whether the Room has the host's handler, in whichever table this livekit puts it."""
+    return RoomTopics.of(room).registered(HOST_TOPIC)
+
+
+def bare_room(room: rtc.Room) -> rtc.Room | NotGiven:
+    """`start()`'s `room=` for a session started directly with livekit, not through the library:
+    the Room, except on livekit-agents 1.4, which cannot start a session on an unconnected Room
+    (its client-events handler registers RPC methods, which need a connected participant)."""
+    return NOT_GIVEN if CAPABILITIES.client_events else room
 
 
 def agent(name: str = "agent") -> Agent:

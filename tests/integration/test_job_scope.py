@@ -10,6 +10,7 @@ from livekit.agents import JobContext
 
 from session_fsm import OwnershipState, SessionCoordinator, SessionLifecycleError, SessionState
 from session_fsm._adapters import agents
+from session_fsm._adapters.capabilities import CAPABILITIES
 from session_fsm._adapters.room import CHAT_TOPIC, HOST_TOPIC, PRE_CONNECT_TOPIC, RoomTopics
 from session_fsm.fsm import _effects as fx
 from session_fsm.fsm.errors import StartFailedError
@@ -17,7 +18,7 @@ from session_fsm.testing._cancel import cancel_at
 from session_fsm.testing._faults import Fault, inject
 from session_fsm.testing._offline import run_job_shutdown
 
-from .conftest import agent, new_session, session_lasts, toned
+from .conftest import agent, bare_room, hosts, new_session, session_lasts, toned, with_host
 
 
 def handlers(room: rtc.Room) -> tuple[list[str], list[str]]:
@@ -32,10 +33,10 @@ async def test_five_secondaries_beside_one_primary_share_one_host_handler(
     secondaries = [new_session() for _ in range(5)]
     for i, s in enumerate(secondaries):
         assert await coordinator.start(s, agent(), name=f"t{i}") is SessionState.SECONDARY
-    byte, text = handlers(offline_room)
-    assert byte == [PRE_CONNECT_TOPIC, HOST_TOPIC] and text == [CHAT_TOPIC]
+    assert handlers(offline_room) == with_host([PRE_CONNECT_TOPIC], [CHAT_TOPIC])
+    hosted = {HOST_TOPIC: "host"} if CAPABILITIES.hosting else {}
     assert RoomTopics.of(offline_room).owners == {
-        HOST_TOPIC: "host",
+        **hosted,
         PRE_CONNECT_TOPIC: "host",
         CHAT_TOPIC: "host",
     }
@@ -46,7 +47,7 @@ async def test_five_secondaries_beside_one_primary_share_one_host_handler(
     }
     # livekit 1.8.9 lets a closing secondary remove the primary's pre-connect handler
     await coordinator.close(secondaries[0])
-    assert handlers(offline_room) == ([PRE_CONNECT_TOPIC, HOST_TOPIC], [CHAT_TOPIC])
+    assert handlers(offline_room) == with_host([PRE_CONNECT_TOPIC], [CHAT_TOPIC])
     assert coordinator.violations() == []
     await coordinator.aclose()
     assert handlers(offline_room) == ([], [])
@@ -248,7 +249,8 @@ async def test_a_foreign_primary_makes_auto_secondary_and_primary_conflict(
     coordinator: SessionCoordinator, offline_room: rtc.Room, offline_job: JobContext
 ) -> None:
     foreign = new_session()
-    await foreign.start(agent(), room=offline_room, record=False)  # not through the coordinator
+    # not through the coordinator
+    await foreign.start(agent(), room=bare_room(offline_room), record=False)
     s = new_session()
     assert await coordinator.start(s, agent(), name="mine") is SessionState.SECONDARY
     with pytest.raises(SessionLifecycleError, match="does not manage") as caught:
@@ -269,8 +271,11 @@ async def test_promotion_hosts_the_room(
     await coordinator.start(t, agent(), name="t")
     await coordinator.close(a)
     assert await coordinator.promote(t) is SessionState.PRIMARY
-    assert RoomTopics.of(offline_room).owner(HOST_TOPIC) == "t"
-    assert HOST_TOPIC in agents.byte_stream_topics(offline_room)
+    if CAPABILITIES.hosting:
+        assert RoomTopics.of(offline_room).owner(HOST_TOPIC) == "t"
+        assert hosts(offline_room)
+    else:  # livekit-agents 1.3: nothing to host
+        assert RoomTopics.of(offline_room).owner(HOST_TOPIC) is None and not hosts(offline_room)
     assert agents.job_primary(offline_job) is t
     await coordinator.close(t)
     assert agents.byte_stream_topics(offline_room) == []
@@ -278,3 +283,23 @@ async def test_promotion_hosts_the_room(
 
 def test_for_job_returns_the_same_coordinator(offline_job: JobContext) -> None:
     assert SessionCoordinator.for_job(offline_job) is SessionCoordinator.for_job(offline_job)
+
+
+async def test_a_recording_primary_and_a_secondary_start_at_once(
+    coordinator: SessionCoordinator, offline_job: JobContext
+) -> None:
+    """livekit-agents 1.3 and 1.4 take only a free designation, so the adapter frees the one it
+    claimed during the primary's start: a secondary starting meanwhile must not take it."""
+    (primary, tone), secondary = toned(), new_session()
+    states = await asyncio.gather(
+        coordinator.start(secondary, agent(), role="secondary", name="s"),
+        coordinator.start(primary, agent(), role="primary", record=True, name="p"),
+    )
+    assert list(states) == [SessionState.SECONDARY, SessionState.PRIMARY]
+    assert agents.job_primary(offline_job) is primary and coordinator.violations() == []
+    await session_lasts(tone)
+    await coordinator.close(primary)
+    path = coordinator.recording_path(primary)
+    assert path is not None and path.read_bytes()[:4] == b"OggS"
+    await coordinator.aclose()
+    assert agents.job_primary(offline_job) is None

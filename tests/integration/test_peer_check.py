@@ -21,7 +21,7 @@ from session_fsm._adapters.capabilities import CAPABILITIES
 from session_fsm._adapters.room import HOST_TOPIC, PRE_CONNECT_TOPIC
 from session_fsm.testing._offline import offline_job, offline_room
 
-from .conftest import agent, new_session, session_lasts, toned
+from .conftest import agent, bare_room, new_session, session_lasts, toned
 
 pytestmark = pytest.mark.peer_check
 
@@ -31,6 +31,15 @@ needs = {
     )
     for name in ("primary_designation", "session_recording", "session_host")
 }
+
+#: Bare livekit-agents 1.4 cannot start a session on an unconnected Room: its client-events
+#: handler registers RPC methods, which need a connected participant (the library's adapter
+#: registers none offline). Bare halves that need a Room are not applicable offline there.
+bare_room_start = pytest.mark.skipif(
+    CAPABILITIES.client_events,
+    reason="bare livekit-agents here cannot start a session on an unconnected Room "
+    "(RPC methods need a connected participant)",
+)
 
 
 async def _close_quietly(*sessions: AgentSession[Any]) -> None:
@@ -44,11 +53,12 @@ async def test_seed_001_the_primary_designation_is_released_on_close() -> None:
     room = offline_room()
     with offline_job(room) as job:
         first, second = new_session(), new_session()
-        await first.start(agent(), room=room, record=False)
+        # the designation needs no Room: bare 1.4 starts only without one offline
+        await first.start(agent(), room=bare_room(room), record=False)
         await first.aclose()
         assert agents.job_primary(job) is first  # bare: held by a closed session
         with pytest.raises(RuntimeError, match="Only one `AgentSession` can be the primary"):
-            await second.start(agent(), room=room, record=True)
+            await second.start(agent(), room=bare_room(room), record=True)
         await _close_quietly(second, first)
 
     room = offline_room()
@@ -64,7 +74,8 @@ async def test_seed_001_the_primary_designation_is_released_on_close() -> None:
         assert agents.job_primary(job) is None
 
 
-async def test_closing_a_secondary_keeps_the_primarys_pre_connect_handler() -> None:
+@bare_room_start
+async def test_bare_closing_a_secondary_removes_the_primarys_pre_connect_handler() -> None:
     room = offline_room()
     with offline_job(room):
         primary, secondary = new_session(), new_session()
@@ -75,6 +86,8 @@ async def test_closing_a_secondary_keeps_the_primarys_pre_connect_handler() -> N
         assert PRE_CONNECT_TOPIC not in agents.byte_stream_topics(room)  # bare: the owner's, gone
         await primary.aclose()
 
+
+async def test_closing_a_secondary_keeps_the_primarys_pre_connect_handler() -> None:
     room = offline_room()
     with offline_job(room) as job:
         coord = SessionCoordinator.for_job(job)
@@ -115,7 +128,8 @@ async def test_seed_000_two_sessions_on_one_room_without_a_job() -> None:
 
 
 @needs["session_recording"]
-async def test_each_primary_records_to_a_file_of_its_own() -> None:
+@bare_room_start
+async def test_bare_every_primary_records_to_the_jobs_one_file() -> None:
     room = offline_room()
     with offline_job(room) as job:
         session = new_session()
@@ -128,6 +142,9 @@ async def test_each_primary_records_to_a_file_of_its_own() -> None:
             assert Path(rec.output_path) == agents.session_directory(job) / "audio.ogg"
             await session.aclose()
 
+
+@needs["session_recording"]
+async def test_each_primary_records_to_a_file_of_its_own() -> None:
     room = offline_room()
     with offline_job(room) as job:
         coord = SessionCoordinator.for_job(job)

@@ -396,7 +396,7 @@ class SessionCoordinator:
             key,
             role_,
             record=record,
-            host=False if self.room is None else host,
+            host=False if self.room is None or not CAPABILITIES.hosting else host,
             exporter=bool(exporters),
         )
         effects = self._feed(event, admit=m)

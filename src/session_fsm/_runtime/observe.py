@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .._adapters import agents
+from .._adapters.capabilities import CAPABILITIES
 from .._adapters.room import HOST_TOPIC, RoomTopics
 
 if TYPE_CHECKING:
@@ -19,6 +20,7 @@ class RealObservation:
         managed = {key: coord.managed(key) for key in coord.sessions()}
         by_id = {id(m.session): key for key, m in managed.items()}
         self.has_designation = coord.job is not None
+        self.can_host = CAPABILITIES.hosting
         self.job_primary: str | None = None
         if coord.job is not None:
             holder = agents.job_primary(coord.job)

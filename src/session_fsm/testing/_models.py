@@ -13,11 +13,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterable, AsyncIterator, Iterable
 from typing import Any, Never
 
+import livekit.agents
 from livekit import rtc
 from livekit.agents import (
     NOT_GIVEN,
     AgentSession,
-    LanguageCode,
     NotGivenOr,
     llm,
     stt,
@@ -28,6 +28,10 @@ from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS, APIConnectOptions
 from livekit.agents.utils.audio import AudioBuffer
 
 SAMPLE_RATE = 24_000
+
+#: A transcription's language: livekit's `LanguageCode` (a `str`), from livekit-agents 1.4 on;
+#: before, a plain `str`.
+ENGLISH: Any = getattr(livekit.agents, "LanguageCode", str)("en")
 
 
 class _ReadsToEnd:
@@ -141,7 +145,7 @@ class ScriptedSTT(stt.STT[Never]):
 def _final(text: str) -> stt.SpeechEvent:
     return stt.SpeechEvent(
         type=stt.SpeechEventType.FINAL_TRANSCRIPT,
-        alternatives=[stt.SpeechData(language=LanguageCode("en"), text=text)],
+        alternatives=[stt.SpeechData(language=ENGLISH, text=text)],
     )
 
 
