@@ -26,10 +26,11 @@ BEGIN = "<!-- generated:compatibility (make matrix) -->"
 END = "<!-- /generated:compatibility -->"
 
 #: The newest patch of every supported minor, oldest first. Each pins its `livekit` exactly.
+#: `make matrix-edges` (Makefile) names the first and the last.
 SUPPORTED = ["1.3.12", "1.4.6", "1.5.17", "1.6.10", "1.7.1", "1.8.9"]
 EDGES = [SUPPORTED[0], SUPPORTED[-1]]
 
-#: livekit-agents 1.5 to 1.7 import httpx without requiring it (any model plugin brings it).
+#: livekit-agents 1.3 to 1.7 import httpx without requiring it (any model plugin brings it).
 EXTRA = ["httpx"]
 
 nox.options.sessions = ["matrix", "table"]
@@ -54,6 +55,8 @@ def _suite(session: nox.Session, results: Path) -> None:
     """Run the integration suite in the session's virtualenv and record the outcome in
     `results/<livekit-agents version>.json`."""
     probe = session.run("python", "-c", _PROBE, silent=True)
+    if probe is None:  # `nox --install-only`: the virtualenv is ready, nothing ran
+        return
     assert isinstance(probe, str)
     found = json.loads(probe.strip().splitlines()[-1])
     session.log(f"livekit-agents {found['livekit_agents']}, livekit {found['livekit']}")
