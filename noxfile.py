@@ -163,3 +163,17 @@ def write_table() -> None:
     head, rest = text.split(BEGIN, 1)
     _, tail = rest.split(END, 1)
     PAGE.write_text(head + render(results) + tail)
+
+
+#: The livekit-agents whose client-events handler registers RPC methods (docs/compatibility.md).
+CLIENT_EVENTS = "1.4.6"
+
+
+@nox.session
+def client_events(session: nox.Session) -> None:
+    """livekit-agents 1.4's RPC methods on a real server (`make e2e-client-events` starts one):
+    what the offline matrix cannot run, since they need a connected Room."""
+    _install(session, CLIENT_EVENTS)
+    session.run(
+        "python", "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/e2e/test_client_events.py"
+    )
