@@ -303,3 +303,19 @@ async def test_a_recording_primary_and_a_secondary_start_at_once(
     assert path is not None and path.read_bytes()[:4] == b"OggS"
     await coordinator.aclose()
     assert agents.job_primary(offline_job) is None
+
+
+async def test_secondaries_started_at_once_leave_the_designation_free(
+    coordinator: SessionCoordinator, offline_job: JobContext
+) -> None:
+    """livekit makes a session started while nobody holds the designation the job's primary; the
+    library puts back what each secondary's start found, read when that start runs (on 1.3 and
+    1.4 a job's starts take turns: the second must not put back the first one's)."""
+    a, b = new_session(), new_session()
+    states = await asyncio.gather(
+        coordinator.start(a, agent(), role="secondary", name="a"),
+        coordinator.start(b, agent(), role="secondary", name="b"),
+    )
+    assert list(states) == [SessionState.SECONDARY, SessionState.SECONDARY]
+    assert agents.job_primary(offline_job) is None and coordinator.violations() == []
+    await coordinator.aclose()

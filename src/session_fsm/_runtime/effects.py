@@ -129,6 +129,8 @@ class EffectRunner:
         assert m.context is not None
         try:
             async with agents.starting(self.job, m.session, m.key, host=effect.host):
+                # read again on this start's turn (1.3 and 1.4 run a job's starts one at a time)
+                before = agents.job_primary(self.job) if self.job is not None else None
                 await in_context(m.session.start(m.agent, **kwargs), m.context)
         except BaseException:
             await uncancellable(self._undo_start(m, effect, before))
