@@ -14,7 +14,7 @@ from livekit import rtc
 from livekit.agents import JobContext
 from opentelemetry.trace import Span
 
-from .._adapters import agents, telemetry
+from .._adapters import agents, roomio, telemetry
 from .._adapters.capabilities import CAPABILITIES
 from .._adapters.exporters import ExportOutcome, RecordingInfo, run_exporters
 from .._adapters.recorder import Recordings
@@ -67,7 +67,10 @@ class EffectRunner:
         self.topics = RoomTopics.of(room) if room is not None else None
         self.export_timeout = export_timeout
         self.primary_span = primary_span
-        self.recordings = Recordings(job) if job is not None else None
+        #: None without a job, or on a livekit without session recording (before 1.3)
+        self.recordings = (
+            Recordings(job) if job is not None and CAPABILITIES.session_recording else None
+        )
         self._run: dict[type[fx.Effect], Callable[[Managed, Any], Awaitable[None] | None]] = {
             kind: getattr(self, name) for kind, name in ADAPTERS.items()
         }
@@ -84,6 +87,8 @@ class EffectRunner:
             agents.set_job_primary(self.job, m.session)
 
     def release_primary(self, m: Managed, effect: fx.ReleasePrimary) -> None:
+        """As `fx.ReleasePrimary` says: the designation only while it is still this session's,
+        and the recording folder."""
         if self.job is not None and agents.job_primary(self.job) is m.session:
             agents.set_job_primary(self.job, None)
         if self.recordings is not None:
@@ -123,8 +128,7 @@ class EffectRunner:
         kwargs: dict[str, Any] = CAPABILITIES.start_kwargs(record=effect.record, host=effect.host)
         if m.room is not None:
             kwargs["room"] = m.room
-        if options is not None:  # None: livekit's defaults, as without us
-            kwargs["room_options"] = options
+        kwargs |= roomio.start_kwargs(options)  # None: livekit's defaults, as without us
         assert m.agent is not None
         assert m.context is not None
         try:
@@ -135,9 +139,14 @@ class EffectRunner:
         except BaseException:
             await uncancellable(self._undo_start(m, effect, before))
             raise
-        # livekit makes any session the job's primary when nobody is: put it back
-        secondary = effect.role is Role.SECONDARY
-        if secondary and self.job is not None and agents.job_primary(self.job) is m.session:
+        self._leave_designation(m, effect, before)
+
+    def _leave_designation(self, m: Managed, effect: fx.StartSession, before: Any) -> None:
+        """A start that must not hold the designation (`effect.designation` is False) puts back
+        the holder it found, when livekit's start made the session the job's primary."""
+        if effect.designation or self.job is None:
+            return
+        if agents.job_primary(self.job) is m.session:
             agents.set_job_primary(self.job, before)
 
     async def _undo_start(self, m: Managed, effect: fx.StartSession, before: Any) -> None:
@@ -147,8 +156,7 @@ class EffectRunner:
             topics.release(m.key)
             if effect.host:
                 topics.host_released(m.key)
-        if self.job is not None and agents.job_primary(self.job) is m.session:
-            agents.set_job_primary(self.job, before if effect.role is Role.SECONDARY else m.session)
+        self._leave_designation(m, effect, before)
         if effect.record and self.recordings is not None:
             self.recordings.restore()
 
@@ -159,7 +167,7 @@ class EffectRunner:
     async def close_session(self, m: Managed, effect: fx.CloseSession) -> None:
         """Close the livekit session; its `aclose()` closes the host handler too, as it does
         without us (UnregisterHost then records that the topic is free)."""
-        await m.session.aclose()
+        await agents.aclose_session(m.session)
         topics = self.topics
         if topics is not None:
             topics.release(m.key)
@@ -168,6 +176,8 @@ class EffectRunner:
 
     def open_span(self, m: Managed, effect: fx.OpenSpan) -> None:
         span = agents.session_span(m.session)
+        if span is None and not CAPABILITIES.session_span:
+            return  # livekit-agents before 1.2 has no OpenTelemetry: no span to adopt
         if span is None:
             raise StartFailedError(f"session {m.key!r} started without an agent_session span")
         primary = self.primary_span() if effect.role is Role.SECONDARY else None
@@ -227,7 +237,7 @@ class EffectRunner:
     # ------------------------------------------------------------------ the host handler
 
     def register_host(self, m: Managed, effect: fx.RegisterHost) -> Awaitable[None] | None:
-        if not CAPABILITIES.hosting:  # livekit-agents 1.3: there is nothing to host
+        if not CAPABILITIES.hosting:  # before livekit-agents 1.4 there is nothing to host
             return None
         topics = self.topics
         if topics is None:

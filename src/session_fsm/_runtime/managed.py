@@ -11,8 +11,8 @@ from typing import Any
 import attrs
 from livekit import rtc
 from livekit.agents import Agent, AgentSession
-from livekit.agents.voice.room_io import RoomOptions
 
+from .._adapters import roomio
 from .._adapters.exporters import ExporterLike, ExportOutcome
 from .._adapters.recorder import RecordingFile
 from .._adapters.telemetry import SessionSpan
@@ -25,7 +25,7 @@ class Managed:
     session: AgentSession[Any]
     agent: Agent | None = None
     room: rtc.Room | None = None
-    room_options: RoomOptions | None = None
+    room_options: roomio.Options | None = None
     exporters: tuple[ExporterLike, ...] = ()
     #: The session's effects run one batch at a time, in the order they were asked for: a close
     #: waits for a drain's (or a start's) effects instead of cutting them.
@@ -48,7 +48,6 @@ class Managed:
     #: Each finished recording's export outcomes, by the recording's path.
     exports: dict[Path, list[ExportOutcome]] = attrs.Factory(dict)
     denied_topics: dict[str, str] = attrs.Factory(dict)
-    errors: list[str] = attrs.Factory(list)
     #: Our listener on the session's `close` event, from a start until the coordinator closes the
     #: session itself (or forgets it).
     on_close: Callable[[Any], None] | None = None

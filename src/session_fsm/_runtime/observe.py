@@ -19,7 +19,9 @@ class RealObservation:
     def __init__(self, coord: SessionCoordinator) -> None:
         managed = {key: coord.managed(key) for key in coord.sessions()}
         by_id = {id(m.session): key for key, m in managed.items()}
-        self.has_designation = coord.job is not None
+        #: before livekit-agents 1.3 a job has no designation (the scope's ownership is all)
+        self.has_designation = coord.job is not None and CAPABILITIES.primary_designation
+        #: before 1.4 nothing hosts: there is no host topic to read the holder's hosting off
         self.can_host = CAPABILITIES.hosting
         self.job_primary: str | None = None
         if coord.job is not None:

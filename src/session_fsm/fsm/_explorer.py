@@ -237,9 +237,9 @@ class Explorer:
                 r.state, r.role or "", r.record, r.host, r.exporter,
                 r.flags, tuple(map(_strip, r.plan)), tuple(map(_strip, lanes[i])),
                 key == holder and not foreign, key == scope.waiter, key == w.job_primary,
-                key == w.host_owner, key in w.recording, key in w.stopped, key in w.exported,
-                key in w.spans_open, key in w.spans_ended, key in w.contexts_attached,
-                key in w.running,
+                key == w.host_owner, key == w.folder, key in w.recording, key in w.stopped,
+                key in w.exported, key in w.spans_open, key in w.spans_ended,
+                key in w.contexts_attached, key in w.running,
             ))  # fmt: skip
         sigs.sort()
         return (scope.ownership, holder if foreign else None, tuple(sigs))
@@ -294,7 +294,11 @@ class Explorer:
             y.holder,
             y.foreign,
             y.waiter,
-        ) and (a.world.job_primary, a.world.host_owner) == (b.world.job_primary, b.world.host_owner)
+        ) and (a.world.job_primary, a.world.host_owner, a.world.folder) == (
+            b.world.job_primary,
+            b.world.host_owner,
+            b.world.folder,
+        )
 
     def _check_liveness(
         self,
@@ -337,6 +341,7 @@ class Explorer:
             and all(rec.state in AT_REST for _, rec in state.scope.sessions)
             and w.job_primary is None
             and w.host_owner is None
+            and w.folder is None
             and not (w.recording or w.spans_open or w.contexts_attached or w.running)
         )
 

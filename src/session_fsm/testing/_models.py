@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterable, AsyncIterator, Iterable
 from typing import Any, Never
 
-import livekit.agents
 from livekit import rtc
 from livekit.agents import (
     NOT_GIVEN,
@@ -27,11 +26,18 @@ from livekit.agents import (
 from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS, APIConnectOptions
 from livekit.agents.utils.audio import AudioBuffer
 
+from .._adapters.capabilities import CAPABILITIES
+
 SAMPLE_RATE = 24_000
 
-#: A transcription's language: livekit's `LanguageCode` (a `str`), from livekit-agents 1.4 on;
-#: before, a plain `str`.
-ENGLISH: Any = getattr(livekit.agents, "LanguageCode", str)("en")
+
+def _english() -> Any:
+    """English as `SpeechData.language` takes it: a `LanguageCode` (1.4+), a plain str before."""
+    if not CAPABILITIES.language_code:
+        return "en"
+    from livekit.agents import LanguageCode
+
+    return LanguageCode("en")
 
 
 class _ReadsToEnd:
@@ -145,7 +151,7 @@ class ScriptedSTT(stt.STT[Never]):
 def _final(text: str) -> stt.SpeechEvent:
     return stt.SpeechEvent(
         type=stt.SpeechEventType.FINAL_TRANSCRIPT,
-        alternatives=[stt.SpeechData(language=ENGLISH, text=text)],
+        alternatives=[stt.SpeechData(language=_english(), text=text)],
     )
 
 
