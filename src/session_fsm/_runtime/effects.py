@@ -132,7 +132,9 @@ class EffectRunner:
         assert m.agent is not None
         assert m.context is not None
         try:
-            with agents.withholding_host(self.job, m.key, host=effect.host):
+            async with agents.starting(self.job, m.session, m.key, host=effect.host):
+                # read again on this start's turn (1.3 and 1.4 run a job's starts one at a time)
+                before = agents.job_primary(self.job) if self.job is not None else None
                 await in_context(m.session.start(m.agent, **kwargs), m.context)
         except BaseException:
             await uncancellable(self._undo_start(m, effect, before))
@@ -235,8 +237,8 @@ class EffectRunner:
     # ------------------------------------------------------------------ the host handler
 
     async def register_host(self, m: Managed, effect: fx.RegisterHost) -> None:
-        if not CAPABILITIES.session_host:
-            return  # before livekit-agents 1.3 there is no session host: nothing to register
+        if not CAPABILITIES.hosting:  # before livekit-agents 1.4 there is nothing to host
+            return
         topics = self.topics
         if topics is None:
             raise StartFailedError(f"session {m.key!r} cannot host without a room", session=m.key)
