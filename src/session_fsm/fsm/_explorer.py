@@ -10,10 +10,13 @@ other sessions' events and effects interleave freely, so each step is one of:
   `start_failed(completed=k)` at any point of a start (a failure or a cancellation after its k-th
   effect), `closed` once the close's (or the undoing's) lane is empty.
 
-Every state reached is checked against `invariants.check` and the `World`'s own misuse checks;
-the first violation is reported with the shortest trace that reaches it. Then each state is
-driven to the end by closing every session (running lanes, reporting as the runtime would); a
-state from which that does not end with every session closed and the scope vacant is a deadlock.
+Every step is checked against the `World`'s own misuse checks, and every state, when first
+reached, against `invariants.check` (they read the state alone, so once is enough); the first
+violation is reported with the shortest trace that reaches it. Running an effect touches only the
+resources and a lane, an event only the scope and the lanes, so a step copies only what it
+moves. Then each state is driven to the end by closing every session (running lanes, reporting as
+the runtime would); a state from which that does not end with every session closed and the scope
+vacant is a deadlock.
 
 Partial-order reduction. Sessions are mostly independent, so the full graph is close to the
 product of N single-session graphs. When some session is in a *local phase* (every step it can
@@ -130,6 +133,8 @@ class Explorer:
         self._scope = Scope(record_default=record_default, table=table)
         for key in self.keys:
             self._scope.add(key)
+        #: The snapshot `_scope` holds now (None: unknown), so a refusal needs no restore.
+        self._loaded: ScopeSnapshot | None = None
         #: Each session's caller events (the same in every state; the core refuses the rest).
         self._caller_steps = tuple(tuple(_caller_steps(key)) for key in self.keys)
         lanes = tuple(() for _ in self.keys)
@@ -159,25 +164,45 @@ class Explorer:
 
     def apply(self, state: State, step: Step) -> tuple[State, list[str]] | None:
         """The state after `step`, with what broke; None when the core refused the event."""
-        scope_snap, lanes = state.scope, state.lanes
-        scope, world = self._scope, World.from_snapshot(state.world)
-        scope.restore(scope_snap)
+        result = self._step(state, step)
+        if result is None:
+            return None
+        nxt, broken = result
+        return nxt, broken + self.check(nxt)
+
+    def check(self, state: State) -> list[str]:
+        """The invariants broken in `state` (they depend on the state alone, so the search
+        checks each state once, when it first reaches it)."""
+        self._load(state.scope)
+        return check(self._scope, World.from_snapshot(state.world))
+
+    def _step(self, state: State, step: Step) -> tuple[State, list[str]] | None:
+        """The state after `step`, with the misuses the step made (the invariants are not
+        checked); None when the core refused the event. Running an effect changes only the
+        resources and the lane; an event changes only the scope and the lanes."""
+        scope_snap, world_snap, lanes = state
         new_lanes = list(lanes)
+        misuse: list[str] = []
         if step.run is not None:
             lane = lanes[step.run]
+            world = World.from_snapshot(world_snap)
             world.apply(lane[0])
+            world_snap, misuse = world.snapshot(), world.violations
             new_lanes[step.run] = lane[1:]
         else:
             assert step.event is not None
+            scope = self._load(scope_snap)
             try:
                 effects = scope.handle(step.event)
             except SessionLifecycleError as error:
                 if scope.snapshot() != scope_snap:
+                    self._loaded = None
                     return state, [f"refusal_changed_state: {step.label} changed the scope"]
                 if _plain_auto(step.event):
                     return state, [f"auto_always_starts: {step.label} refused ({error.code})"]
                 return None
             except Exception as exc:  # a broken table can trip the machine's own assertions
+                self._loaded = None
                 return state, [f"core_crashed: {step.label} raised {exc!r}"]
             self.accepted[type(step.event)] += 1
             if type(step.event) is StartFailed:  # the rest of the start never runs
@@ -187,11 +212,35 @@ class Explorer:
                 i = self.keys.index(effect.session)
                 if type(effect) not in fx.SIGNALS:
                     new_lanes[i] = new_lanes[i] + (effect,)
-        broken = world.violations + check(scope, world)
-        for i, key in enumerate(self.keys):
-            if not new_lanes[i] and scope.state(key) in AT_REST:
-                world.forget_history(key)
-        return State(scope.snapshot(), world.snapshot(), tuple(new_lanes)), broken
+            scope_snap = self._loaded = scope.snapshot()
+        world_snap = self._forget_history(scope_snap, world_snap, new_lanes)
+        return State(scope_snap, world_snap, tuple(new_lanes)), misuse
+
+    def _load(self, snap: ScopeSnapshot) -> Scope:
+        """The scope, restored to `snap` unless it already is (a refusal leaves it as it was)."""
+        if self._loaded is not snap:
+            self._scope.restore(snap)
+            self._loaded = snap
+        return self._scope
+
+    def _forget_history(
+        self, scope: ScopeSnapshot, world: WorldSnapshot, lanes: list[tuple[fx.Effect, ...]]
+    ) -> WorldSnapshot:
+        """Drop what only mattered while a session was closing once it is at rest."""
+        history = world.stopped | world.exported | world.spans_ended
+        if not history:
+            return world
+        done = [
+            key
+            for (key, record), lane in zip(scope.sessions, lanes, strict=True)
+            if not lane and record.state in AT_REST and key in history
+        ]
+        if not done:
+            return world
+        changed = World.from_snapshot(world)
+        for key in done:
+            changed.forget_history(key)
+        return changed.snapshot()
 
     # ------------------------------------------------------------------ the search
 
@@ -211,12 +260,15 @@ class Explorer:
                     continue
                 nxt, broken = result
                 report.transitions += 1
+                nkey = canon(nxt)
+                new = nkey not in seen
+                if broken or new:
+                    broken = broken + self.check(nxt)
                 if broken:
                     report.violation = "; ".join(broken)
                     report.trace = [*self._trace(seen, key), label]
                     break
-                nkey = canon(nxt)
-                if nkey not in seen:
+                if new:
                     seen[nkey] = (nxt, key, label)
                     queue.append((nkey, nxt))
             if max_states is not None and len(seen) >= max_states:
@@ -247,14 +299,14 @@ class Explorer:
     Successors = list[tuple[str, "tuple[State, list[str]] | None"]]
 
     def _full(self, state: State) -> Successors:
-        return [(step.label, self.apply(state, step)) for step in self.steps(state)]
+        return [(step.label, self._step(state, step)) for step in self.steps(state)]
 
     def _reduced(self, state: State) -> Successors | None:
         """The steps of one session in a local phase, or None to expand in full."""
         for i in range(len(self.keys)):
             if not self._local_phase(state, i):
                 continue
-            successors = [(s.label, self.apply(state, s)) for s in self.session_steps(state, i)]
+            successors = [(s.label, self._step(state, s)) for s in self.session_steps(state, i)]
             for _, result in successors:
                 if result is None or result[0] == state:
                     continue
@@ -315,14 +367,17 @@ class Explorer:
                 if self.is_end(current):
                     break
                 step = self.closing_step(current)
-                result = self.apply(current, step) if step is not None else None
-                if result is None or result[1]:
-                    why = "stuck" if result is None else "; ".join(result[1])
+                result = self._step(current, step) if step is not None else None
+                if result is not None:
+                    current, broken = result
+                    ckey = canon(current)
+                    if broken or ckey not in seen:
+                        broken = broken + self.check(current)
+                if result is None or broken:
+                    why = "stuck" if result is None else "; ".join(broken)
                     report.violation = f"closing every session does not end ({why})"
                     report.trace = [*self._trace(seen, key), "... then closing every session"]
                     return
-                current = result[0]
-                ckey = canon(current)
             else:
                 report.violation = "closing every session does not end (livelock)"
                 report.trace = self._trace(seen, key)
