@@ -212,7 +212,10 @@ class Explorer:
                 i = self.keys.index(effect.session)
                 if type(effect) not in fx.SIGNALS:
                     new_lanes[i] = new_lanes[i] + (effect,)
-            scope_snap = self._loaded = scope.snapshot()
+            after = scope.snapshot()
+            if after == scope_snap and new_lanes == list(lanes):
+                return state, misuse  # most starts on a running session: nothing moves
+            scope_snap = self._loaded = after
         world_snap = self._forget_history(scope_snap, world_snap, new_lanes)
         return State(scope_snap, world_snap, tuple(new_lanes)), misuse
 
@@ -260,7 +263,7 @@ class Explorer:
                     continue
                 nxt, broken = result
                 report.transitions += 1
-                nkey = canon(nxt)
+                nkey = key if nxt is state else canon(nxt)
                 new = nkey not in seen
                 if broken or new:
                     broken = broken + self.check(nxt)
