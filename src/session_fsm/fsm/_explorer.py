@@ -33,6 +33,7 @@ states are stored up to renaming them (symmetry reduction); traces still follow 
 from __future__ import annotations
 
 import functools
+import operator
 from collections import deque
 from collections.abc import Callable, Iterator
 from typing import NamedTuple
@@ -133,6 +134,8 @@ class Explorer:
         self._scope = Scope(record_default=record_default, table=table)
         for key in self.keys:
             self._scope.add(key)
+        #: The number of each session's part of a canonical state (see `canonical`).
+        self._numbers: dict[object, int] = {}
         #: The snapshot `_scope` holds now (None: unknown), so a refusal needs no restore.
         self._loaded: ScopeSnapshot | None = None
         #: Each session's caller events (the same in every state; the core refuses the rest).
@@ -283,21 +286,33 @@ class Explorer:
         return report
 
     def canonical(self, state: State) -> object:
-        """The state up to renaming the sessions, which are interchangeable: symmetry reduction."""
-        scope, w, lanes = state
-        holder, foreign = scope.holder, scope.foreign
-        sigs = []
-        for i, (key, r) in enumerate(scope.sessions):
-            sigs.append((
-                r.state, r.role or "", r.record, r.host, r.exporter,
-                r.flags, tuple(map(_strip, r.plan)), tuple(map(_strip, lanes[i])),
-                key == holder and not foreign, key == scope.waiter, key == w.job_primary,
-                key == w.host_owner, key in w.recording, key in w.stopped, key in w.exported,
-                key in w.spans_open, key in w.spans_ended, key in w.contexts_attached,
-                key in w.running,
-            ))  # fmt: skip
-        sigs.sort()
-        return (scope.ownership, holder if foreign else None, tuple(sigs))
+        """The state up to renaming the sessions, which are interchangeable: symmetry reduction.
+
+        Read off the fields themselves, so a new one is never left out: each field of the scope
+        and the resources that names sessions (a key, or a set of keys) becomes a mark on each
+        session it names. What remains is the fields that name no session, and the multiset of
+        the sessions' records, lanes and marks without their keys, each numbered the first time
+        it is met (small numbers sort, hash and compare faster than what they stand for)."""
+        marks = dict.fromkeys(self.keys, 0)
+        fields: list[object] = []
+        bit = 1
+        for value in (*_shared_fields(state.scope), *state.world):
+            if type(value) is frozenset:
+                for key in value:
+                    marks[key] |= bit
+                value = _NAMES_SESSIONS
+            elif value in marks:
+                marks[value] |= bit
+                value = _NAMES_SESSIONS
+            fields.append(value)
+            bit <<= 1
+        numbers = self._numbers
+        sessions = sorted(
+            numbers.setdefault((_unnamed(record), _unnamed(lane), marks[key]), len(numbers))
+            for (key, record), lane in zip(state.scope.sessions, state.lanes, strict=True)
+        )
+        fields.append(tuple(sessions))
+        return tuple(fields)
 
     Successors = list[tuple[str, "tuple[State, list[str]] | None"]]
 
@@ -457,11 +472,28 @@ def _identity(state: State) -> object:
     return state
 
 
+#: The scope's fields other than its sessions' records.
+_shared_fields = operator.attrgetter(*(f for f in ScopeSnapshot._fields if f != "sessions"))
+
+
 @functools.cache
-def _strip(effect: fx.Effect) -> tuple[object, ...]:
-    """An effect without its session key (every effect in a lane is for that lane's session)."""
-    fields = attrs.astuple(effect, recurse=False)[1:]
-    return (type(effect).__name__, *(f.value if isinstance(f, Role) else f for f in fields))
+def _unnamed(value: tuple[object, ...]) -> tuple[object, ...]:
+    """A session's record or lane without the session's key (every effect in them is for that
+    session): each effect becomes its class and its other fields."""
+    return tuple(_without_key(v) for v in value)
+
+
+def _without_key(value: object) -> object:
+    if type(value) is tuple:
+        return _unnamed(value)
+    if attrs.has(type(value)):
+        fields = attrs.asdict(value, recurse=False)  # type: ignore[arg-type]
+        return (type(value), *(v for name, v in fields.items() if name != "session"))
+    return value
+
+
+#: Stands for a field that names sessions, in a canonical state (the sessions carry the mark).
+_NAMES_SESSIONS = object()
 
 
 #: How far along its life a state is: the states' declaration order.
