@@ -141,7 +141,11 @@ class Explorer:
         #: Each session's caller events (the same in every state; the core refuses the rest).
         self._caller_steps = tuple(tuple(_caller_steps(key)) for key in self.keys)
         lanes = tuple(() for _ in self.keys)
-        self.initial = State(self._scope.snapshot(), World().snapshot(), lanes)
+        self._fresh_world = World().snapshot()
+        self.initial = State(self._scope.snapshot(), self._fresh_world, lanes)
+        #: The states whose sessions await a runtime report (`started`, `closed`...): a start or
+        #: a close under way.
+        self._awaiting_report = frozenset(r.source for r in table.rows if r.event in REPORT_EVENTS)
 
     # ------------------------------------------------------------------ one step
 
@@ -345,7 +349,7 @@ class Explorer:
         is_holder = scope.holder == key and not scope.foreign
         if is_holder:  # only its lane can move: a close whose local part is still running
             return st is SessionState.DRAINING and Flag.CLOSING in flags and bool(lane)
-        return scope.waiter != key and st in (SessionState.STARTING, SessionState.DRAINING)
+        return scope.waiter != key and st in self._awaiting_report
 
     def _progressed(self, a: State, b: State, i: int) -> bool:
         """Local steps only move a session forward, so they never form a cycle that could
@@ -358,13 +362,11 @@ class Explorer:
 
     @staticmethod
     def _same_shared(a: State, b: State) -> bool:
-        x, y = a.scope, b.scope
-        return (x.ownership, x.holder, x.foreign, x.waiter) == (
-            y.ownership,
-            y.holder,
-            y.foreign,
-            y.waiter,
-        ) and (a.world.job_primary, a.world.host_owner) == (b.world.job_primary, b.world.host_owner)
+        """Whether what the sessions share is as it was: the scope's own fields, and the
+        resources one session holds for all (the designation, the host handler)."""
+        return _shared_fields(a.scope) == _shared_fields(b.scope) and _held_by_one(
+            a.world
+        ) == _held_by_one(b.world)
 
     def _check_liveness(
         self,
@@ -403,14 +405,13 @@ class Explorer:
             ends.update(path)
 
     def is_end(self, state: State) -> bool:
-        w = state.world
+        """Every session at rest with nothing left to run, the scope vacant, and the resources
+        as a fresh `World` has them (a session at rest keeps no history: see `_forget_history`)."""
         return (
             state.scope.ownership is OwnershipState.VACANT
             and not any(state.lanes)
             and all(rec.state in AT_REST for _, rec in state.scope.sessions)
-            and w.job_primary is None
-            and w.host_owner is None
-            and not (w.recording or w.spans_open or w.contexts_attached or w.running)
+            and state.world == self._fresh_world
         )
 
     def closing_step(self, state: State) -> Step | None:
@@ -427,9 +428,8 @@ class Explorer:
                 return Step("started", Started(key))
         for key in self.keys:
             st, flags = records[key].state, records[key].flags
-            if st in (SessionState.PRIMARY, SessionState.SECONDARY) or (
-                st is SessionState.DRAINING and Flag.CLOSING not in flags
-            ):
+            running = st not in AT_REST and st is not SessionState.STARTING
+            if running and Flag.CLOSING not in flags:
                 return Step("close", Close(key))
         # a waiter is granted only when the holder closes, so waiting starts are closed last
         for key in self.keys:
@@ -491,6 +491,12 @@ def _without_key(value: object) -> object:
         return (type(value), *(v for name, v in fields.items() if name != "session"))
     return value
 
+
+#: The resources one session holds for all, as opposed to the sets of sessions that each hold
+#: their own: the fields a fresh `World` leaves None.
+_held_by_one = operator.attrgetter(
+    *(name for name, value in World().snapshot()._asdict().items() if value is None)
+)
 
 #: Stands for a field that names sessions, in a canonical state (the sessions carry the mark).
 _NAMES_SESSIONS = object()
