@@ -4,6 +4,8 @@ regenerate the performance section of docs/performance.md from the results."""
 from __future__ import annotations
 
 import json
+import os
+import platform
 import sys
 from pathlib import Path
 from typing import Any
@@ -183,8 +185,29 @@ def update_page(text: str) -> None:
         PAGE.write_text(f"{head}{BEGIN}\n{text}\n{END}{tail}")
 
 
+def machine(load_before: tuple[float, ...]) -> dict[str, Any]:
+    """What the figures were measured on, and how busy it was: other processes on the same cores
+    slow every figure, CPU time less than wall time."""
+    return {
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "load_before": [round(x, 2) for x in load_before],
+        "load_after": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
+def machine_line(m: dict[str, Any]) -> str:
+    before, after = m["load_before"][0], m["load_after"][0]
+    return (
+        f"Measured on {m['cpus']} CPUs, Python {m['python']}; load average (1 min) "
+        f"{before:.1f} at the start, {after:.1f} at the end"
+        + ("." if max(before, after) < 1.5 else ": other processes shared the cores.")
+    )
+
+
 def main() -> int:
     results: dict[str, Any] = {}
+    load_before = os.getloadavg()
     # The live figures first (the overhead probe runs in interpreters of its own): the core
     # figures leave a heap of half a million objects behind, which slows livekit by a tenth.
     for name, run in (
@@ -199,13 +222,20 @@ def main() -> int:
     ):
         print(f"measuring {name}...", file=sys.stderr, flush=True)
         results[name] = run()
+    results["machine"] = machine(load_before)
     rows = figures(results)
     results["figures"] = [
         {"figure": f, "measured": m, "anchor": a, "ratio": q, "status": h} for f, m, a, q, h in rows
     ]
     (HERE / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     plot(results, PAGE.parent / "img" / "scaling.png")
-    text = table(rows) + "\n\nExplorer throughput:\n\n" + explorer_table(results)
+    text = (
+        machine_line(results["machine"])
+        + "\n\n"
+        + table(rows)
+        + "\n\nExplorer throughput:\n\n"
+        + explorer_table(results)
+    )
     update_page(text + "\n\n![cost per operation](img/scaling.png)")
     print(text)
     return 0
