@@ -57,7 +57,7 @@ from ._invariants import check
 from ._machine import Scope, ScopeSnapshot
 from ._states import AT_REST, OwnershipState, Role, SessionState
 from ._table import TABLE, Flag, Table
-from ._world import SHARED_EFFECTS, World, WorldSnapshot
+from ._world import HISTORY, SHARED_EFFECTS, World, WorldSnapshot
 from .errors import SessionLifecycleError
 
 Lanes = tuple[tuple[fx.Effect, ...], ...]
@@ -187,7 +187,7 @@ class Explorer:
         """The state after `step`, with the misuses the step made (the invariants are not
         checked); None when the core refused the event. Running an effect changes only the
         resources and the lane; an event changes only the scope and the lanes."""
-        scope_snap, world_snap, lanes = state
+        scope_snap, world_snap, lanes = state.scope, state.world, state.lanes
         new_lanes = list(lanes)
         misuse: list[str] = []
         if step.run is not None:
@@ -237,7 +237,7 @@ class Explorer:
         self, scope: ScopeSnapshot, world: WorldSnapshot, lanes: list[tuple[fx.Effect, ...]]
     ) -> WorldSnapshot:
         """Drop what only mattered while a session was closing once it is at rest."""
-        history = world.stopped | world.exported | world.spans_ended
+        history = set().union(*_history(world))
         if not history:
             return world
         done = [
@@ -497,6 +497,8 @@ def _without_key(value: object) -> object:
 _held_by_one = operator.attrgetter(
     *(name for name, value in World().snapshot()._asdict().items() if value is None)
 )
+
+_history = operator.attrgetter(*HISTORY)
 
 #: Stands for a field that names sessions, in a canonical state (the sessions carry the mark).
 _NAMES_SESSIONS = object()

@@ -23,6 +23,10 @@ SHARED_EFFECTS: frozenset[type[fx.Effect]] = frozenset(
 )
 
 
+#: The sets that only matter while a session closes (`forget_history` empties them for it).
+HISTORY = ("stopped", "exported", "spans_ended")
+
+
 class WorldSnapshot(NamedTuple):
     """The resources as a hashable value (the fields of `World`, frozen)."""
 
@@ -127,9 +131,8 @@ class World:
 
     def forget_history(self, key: SessionKey) -> None:
         """Drop what only mattered while `key` was closing (it is at rest now)."""
-        self.stopped.discard(key)
-        self.exported.discard(key)
-        self.spans_ended.discard(key)
+        for name in HISTORY:
+            getattr(self, name).discard(key)
 
     def snapshot(self) -> WorldSnapshot:
         return WorldSnapshot(
