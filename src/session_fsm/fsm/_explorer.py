@@ -54,7 +54,7 @@ from ._events import (
     event_name,
 )
 from ._invariants import check
-from ._machine import Scope, ScopeSnapshot
+from ._machine import Scope, ScopeSnapshot, SessionSnapshot
 from ._states import AT_REST, OwnershipState, Role, SessionState
 from ._table import TABLE, Flag, Table
 from ._world import HISTORY, SHARED_EFFECTS, World, WorldSnapshot
@@ -155,7 +155,7 @@ class Explorer:
 
     def session_steps(self, state: State, i: int) -> Iterator[Step]:
         key = self.keys[i]
-        record = dict(state.scope.sessions)[key]
+        record = _record(state, i)
         st, flags, plan = record.state, record.flags, record.plan
         lane = state.lanes[i]
         if lane:
@@ -341,7 +341,7 @@ class Explorer:
     def _local_phase(self, state: State, i: int) -> bool:
         scope = state.scope
         key = self.keys[i]
-        record = dict(scope.sessions)[key]
+        record = _record(state, i)
         st, flags = record.state, record.flags
         lane = state.lanes[i]
         if lane and type(lane[0]) in SHARED_EFFECTS:
@@ -354,8 +354,7 @@ class Explorer:
     def _progressed(self, a: State, b: State, i: int) -> bool:
         """Local steps only move a session forward, so they never form a cycle that could
         postpone the other sessions forever (the ignoring problem): no cycle proviso needed."""
-        key = self.keys[i]
-        before, after = dict(a.scope.sessions)[key], dict(b.scope.sessions)[key]
+        before, after = _record(a, i), _record(b, i)
         rank = _PHASE_RANK
         was = (rank[before.state], before.flags, -len(a.lanes[i]))
         return (rank[after.state], after.flags, -len(b.lanes[i])) > was
@@ -470,6 +469,12 @@ def _plain_auto(event: SessionEvent) -> bool:
 
 def _identity(state: State) -> object:
     return state
+
+
+def _record(state: State, i: int) -> SessionSnapshot:
+    """The record of the i-th session: the scope lists them in the order of `Explorer.keys`,
+    having known them all from the start."""
+    return state.scope.sessions[i][1]
 
 
 #: The scope's fields other than its sessions' records.
