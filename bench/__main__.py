@@ -86,7 +86,7 @@ def figures(r: dict[str, Any]) -> list[Row]:
                 f"explorer, {n} sessions exhaustive",
                 f"{e['cpu_seconds']:.1f} s CPU ({e['seconds']:.1f} s wall), {e['states']} states",
                 f"target < {limit} s CPU",
-                f"{e['states_per_s']:.0f} states/s",
+                f"{e['states_per_s']:.0f} states per CPU second",
                 _holds(e["cpu_seconds"] < limit and e["complete"] and e["violations"] == 0),
             )
         )
@@ -114,7 +114,7 @@ def _handoff_row(h: dict[str, Any]) -> Row:
         f"handoff gap (close -> next primary running), {upload_ms:.0f} ms upload",
         f"{slow:.1f} ms (max {h['gap_ms_slow_upload_max']:.1f})",
         f"no upload {fast:.1f} ms",
-        f"+{slow - fast:.1f} ms (target: < {upload_ms / 10:.0f} ms, not the upload)",
+        f"{slow - fast:+.1f} ms (target: < {upload_ms / 10:.0f} ms, not the upload)",
         _holds(slow - fast < upload_ms / 10),
     )
 
@@ -140,7 +140,7 @@ def table(rows: list[Row]) -> str:
 
 def explorer_table(r: dict[str, Any]) -> str:
     lines = [
-        "| sessions | states | transitions | seconds | CPU seconds | states/s |",
+        "| sessions | states | transitions | seconds | CPU seconds | states per CPU second |",
         "|---|---|---|---|---|---|",
     ]
     for e in r["explorer"]:
