@@ -363,9 +363,8 @@ class Explorer:
     def _same_shared(a: State, b: State) -> bool:
         """Whether what the sessions share is as it was: the scope's own fields, and the
         resources one session holds for all (the designation, the host handler)."""
-        return _shared_fields(a.scope) == _shared_fields(b.scope) and _held_by_one(
-            a.world
-        ) == _held_by_one(b.world)
+        same_scope = _shared_fields(a.scope) == _shared_fields(b.scope)
+        return same_scope and _held_by_one(a.world) == _held_by_one(b.world)
 
     def _check_liveness(
         self,
