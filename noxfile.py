@@ -22,6 +22,7 @@ import nox
 ROOT = Path(__file__).parent
 RESULTS = ROOT / "matrix"
 PAGE = ROOT / "docs" / "compatibility.md"
+README = ROOT / "README.md"
 BEGIN = "<!-- generated:compatibility (make matrix) -->"
 END = "<!-- /generated:compatibility -->"
 
@@ -128,7 +129,7 @@ def latest(session: nox.Session) -> None:
 def table(session: nox.Session) -> None:
     """Write the compatibility table from the last results (`matrix/*.json`)."""
     write_table()
-    session.log(f"wrote {PAGE.relative_to(ROOT)}")
+    session.log(f"wrote {PAGE.relative_to(ROOT)} and {README.relative_to(ROOT)}")
 
 
 def _key(version: str) -> tuple[int, ...]:
@@ -154,9 +155,31 @@ def render(results: list[dict[str, object]]) -> str:
     return "\n".join([BEGIN, *rows, END])
 
 
+def render_summary(results: list[dict[str, object]]) -> str:
+    """The README's short table: what each version does differently is named, and explained
+    on the compatibility page."""
+    rows = [
+        "| livekit-agents | livekit | last `make matrix` | what differs |",
+        "|---|---|---|---|",
+    ]
+    for r in sorted(results, key=lambda r: _key(str(r["livekit_agents"]))):
+        differs = r["differences"]
+        assert isinstance(differs, dict)
+        rows.append(
+            f"| {r['livekit_agents']} | {r['livekit']} "
+            f"| {'pass' if r['ok'] else '**fail**'} ({r['passed']} passed, {r['skipped']} skipped) "
+            f"| {', '.join(f'`{k}`' for k in differs) or 'nothing'} |"
+        )
+    return "\n".join([BEGIN, *rows, END])
+
+
+def _replace(page: Path, section: str) -> None:
+    head, rest = page.read_text().split(BEGIN, 1)
+    _, tail = rest.split(END, 1)
+    page.write_text(head + section + tail)
+
+
 def write_table() -> None:
     results = [json.loads(p.read_text()) for p in sorted(RESULTS.glob("*.json"))]
-    text = PAGE.read_text()
-    head, rest = text.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
-    PAGE.write_text(head + render(results) + tail)
+    _replace(PAGE, render(results))
+    _replace(README, render_summary(results))

@@ -1,4 +1,5 @@
-"""docs/compatibility.md's table is the one the last `make matrix` results make."""
+"""docs/compatibility.md's table, and the README's short one, are the ones the last
+`make matrix` results make."""
 
 from __future__ import annotations
 
@@ -24,3 +25,9 @@ def test_the_table_is_generated_from_the_committed_results() -> None:
     assert {r["livekit_agents"] for r in results} == set(nox.SUPPORTED)
     assert all(r["ok"] for r in results)
     assert nox.render(results) in nox.PAGE.read_text()
+
+
+def test_the_readme_table_is_generated_from_the_committed_results() -> None:
+    nox = _noxfile()
+    results = [json.loads(p.read_text()) for p in sorted(nox.RESULTS.glob("*.json"))]
+    assert nox.render_summary(results) in nox.README.read_text()
