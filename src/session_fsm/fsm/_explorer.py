@@ -175,9 +175,9 @@ class Explorer:
         if result is None:
             return None
         nxt, broken = result
-        return nxt, broken + self.check(nxt)
+        return nxt, broken + self.broken_invariants(nxt)
 
-    def check(self, state: State) -> list[str]:
+    def broken_invariants(self, state: State) -> list[str]:
         """The invariants broken in `state` (they depend on the state alone, so the search
         checks each state once, when it first reaches it)."""
         self._load(state.scope)
@@ -273,7 +273,7 @@ class Explorer:
                 nkey = key if nxt is state else canon(nxt)
                 new = nkey not in seen
                 if broken or new:
-                    broken = broken + self.check(nxt)
+                    broken = broken + self.broken_invariants(nxt)
                 if broken:
                     report.violation = "; ".join(broken)
                     report.trace = [*self._trace(seen, key), label]
@@ -390,7 +390,7 @@ class Explorer:
                     current, broken = result
                     ckey = canon(current)
                     if broken or ckey not in seen:
-                        broken = broken + self.check(current)
+                        broken = broken + self.broken_invariants(current)
                 if result is None or broken:
                     why = "stuck" if result is None else "; ".join(broken)
                     report.violation = f"closing every session does not end ({why})"
