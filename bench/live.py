@@ -162,7 +162,7 @@ class _Watch:
 
 class _ScopeWatch:
     """Stands in for the coordinator's scope: notes the pass in which the core grants the
-    scope to the waiting start (a ClaimPrimary handed out for another session)."""
+    scope to the waiting start (the step's `grant`)."""
 
     def __init__(self, scope: Any, ticks: _Ticks) -> None:
         self._scope, self.ticks = scope, ticks
@@ -174,13 +174,11 @@ class _ScopeWatch:
     def __contains__(self, key: object) -> bool:
         return key in self._scope
 
-    def handle(self, event: Any) -> Any:
-        effects = self._scope.handle(event)
-        asked = getattr(event, "session", None)
-        granted = any(type(e) is fx.ClaimPrimary and e.session != asked for e in effects)
-        if granted and self.granted is None:
+    def step(self, event: Any) -> Any:
+        outcome = self._scope.step(event)
+        if outcome.grant and self.granted is None:
             self.granted = self.ticks.count
-        return effects
+        return outcome
 
 
 async def _release_to_claim() -> dict[str, Any]:

@@ -22,8 +22,10 @@ from typing import Any
 from livekit.agents import AgentSession
 
 from session_fsm import SessionCoordinator
-from session_fsm._runtime import coordinator
+from session_fsm._runtime import coordinator, lanes
 from session_fsm._runtime.effects import ADAPTERS, EffectRunner
+from session_fsm._runtime.hooks import LivekitHooks
+from session_fsm._runtime.lanes import Lanes
 from session_fsm._runtime.watchdog import EffectWatchdog
 from session_fsm.fsm._events import Event
 from session_fsm.testing._offline import offline_room
@@ -77,17 +79,18 @@ def _instrument() -> None:
     _patch(coord, "start", "start(): checks and event")
     _patch(coord, "close", "close(): lookup and event")
     _patch(coord, "_admit", "admitting the session")
-    _patch(coord, "_listen", "the close listener")
-    _patch(coord, "_unlisten", "the close listener")
-    _patch(coord, "_run_start", "the start's lane and loop")
-    _patch(coord, "_wind_down", "the close's lane and loop")
+    _patch(LivekitHooks, "listen", "the close listener")
+    _patch(lanes, "unlisten", "the close listener")
+    _patch(Lanes, "run_start", "the start's lane and loop")
+    _patch(Lanes, "wind_down", "the close's lane and loop")
     _patch(coordinator, "uncancellable", "the close's own task")
+    _patch(lanes, "uncancellable", "the close's own task")
     _patch(EffectWatchdog, "bound", "the effect watchdog")
 
-    def step(_: SessionCoordinator, event: Event, *rest: Any) -> str:
+    def step(_: Lanes, event: Event, *rest: Any) -> str:
         return f"core step + bookkeeping: {type(event).__name__}"
 
-    coord._feed = _timed(step, coord._feed)  # type: ignore[method-assign]
+    Lanes.feed = _timed(step, Lanes.feed)  # type: ignore[method-assign]
     for kind, name in ADAPTERS.items():
         _patch(EffectRunner, name, f"effect: {kind.__name__}")
     _patch(AgentSession, "start", LIVEKIT)

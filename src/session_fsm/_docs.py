@@ -13,7 +13,10 @@ import inspect
 import re
 from pathlib import Path
 
+import attrs
+
 from .fsm import _diagram as diagram
+from .fsm import _effects as fx
 from .fsm._events import event_name
 from .fsm._invariants import INVARIANTS
 from .fsm._table import MOVES, TABLE, Flag, Guard, Row, Table, always, flag_names
@@ -110,6 +113,19 @@ def _flags_table(table: Table) -> list[str]:
     return lines
 
 
+def _effects() -> list[str]:
+    """Each effect with its fields, what it does (its docstring) and what undoes it."""
+    lines = []
+    for kind in fx.EFFECTS:
+        fields = ", ".join(f.name for f in attrs.fields(kind)[1:])  # every effect names a session
+        doc = " ".join((kind.__doc__ or "").split()).replace("|", "\\|")
+        undo = fx.COMPENSATION.get(kind)
+        undone = f"`{undo.__name__}`" if undo is not None else ""
+        acts_on = "signal" if kind in fx.SIGNALS else "shared" if kind in fx.SHARED else "own"
+        lines.append(f"| `{kind.__name__}` | {fields} | {acts_on} | {doc} | {undone} |")
+    return lines
+
+
 def state_machine_page(table: Table = TABLE) -> str:
     lines = [
         "# The state machine",
@@ -162,6 +178,18 @@ def state_machine_page(table: Table = TABLE) -> str:
         "| state | event | guard | outcome | also | effects |",
         "|---|---|---|---|---|---|",
         *(_row(row) for row in table.rows),
+        "",
+        "## Effects",
+        "",
+        "What the plans ask the runtime to do, in order, through the adapters; every choice is",
+        "made by the plan (its fields included), none by the runtime. An effect acts on what",
+        "every session of the scope shares (its order across sessions matters), on the session's",
+        "own resources, or is a signal that does no work. A failed start is undone by the effect",
+        "beside each one it had completed, newest first.",
+        "",
+        "| effect | fields | acts on | what it does | undone by |",
+        "|---|---|---|---|---|",
+        *_effects(),
         "",
         "## Invariants",
         "",

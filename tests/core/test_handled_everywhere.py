@@ -63,6 +63,7 @@ def test_the_world_models_every_effect_that_does_work() -> None:
         if kind in fx.SIGNALS:
             continue
         sample = {"role": Role.PRIMARY, "record": False, "host": False, "what": "role"}
+        sample["designation"] = True
         args = {f.name: sample[f.name] for f in attrs.fields(kind) if f.name != "session"}
         World().apply(kind("s1", **args))  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="Teleport"):

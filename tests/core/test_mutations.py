@@ -37,9 +37,28 @@ def _span_end_before_export(scope, s, e):  # type: ignore[no-untyped-def]
     return tuple(plan)
 
 
+def _secondary_keeps_the_designation(scope, s, e):  # type: ignore[no-untyped-def]
+    """livekit makes a secondary that starts while nobody holds the designation the job's
+    primary: a plan that does not ask for it to be put back leaves it there."""
+    return tuple(
+        attrs.evolve(x, designation=True) if type(x) is fx.StartSession else x
+        for x in t.plan_secondary_start(scope, s, e)
+    )
+
+
+def _secondary_moves_the_folder(scope, s, e):  # type: ignore[no-untyped-def]
+    """A secondary whose start asks livekit to record points the job's recording folder at its
+    own, under the primary's recording."""
+    return tuple(
+        attrs.evolve(x, record=True) if type(x) is fx.StartSession else x
+        for x in t.plan_secondary_start(scope, s, e)
+    )
+
+
 PRIMARY_CLOSE = _row(SessionState.PRIMARY, Close, t.always)
 FAILED_CLAIM = _row(SessionState.STARTING, StartFailed, t.claimed_start)
 VACANT_START = _row(SessionState.CREATED, Start, t.wants_primary_and_vacant)
+SECONDARY_START = _row(SessionState.CREATED, Start, t.always)
 
 #: name -> broken table. Each breaks one promise the invariants keep.
 MUTANTS: dict[str, t.Table] = {
@@ -57,6 +76,12 @@ MUTANTS: dict[str, t.Table] = {
     ),
     "auto claims whatever the scope": t.TABLE.replace(
         VACANT_START, attrs.evolve(VACANT_START, guard=t.always)
+    ),
+    "a secondary keeps the designation its start was given": t.TABLE.replace(
+        SECONDARY_START, attrs.evolve(SECONDARY_START, plan=_secondary_keeps_the_designation)
+    ),
+    "a secondary's start moves the recording folder": t.TABLE.replace(
+        SECONDARY_START, attrs.evolve(SECONDARY_START, plan=_secondary_moves_the_folder)
     ),
     "closed does not vacate": t.TABLE.replace(
         _row(SessionState.DRAINING, Closed, t.closing_holder), None

@@ -40,7 +40,6 @@ class TopicPlan:
     #: The caller's options (None: livekit's defaults) unless a topic was denied; then a copy
     #: with that topic switched off.
     options: RoomOptions | None
-    granted: tuple[str, ...]
     denied: dict[str, str]  # topic -> owner
 
 
@@ -91,7 +90,7 @@ class RoomTopics:
         """Reserve the free RoomIO topics for `key`; switch the taken ones off in its options.
         Only a primary takes them: a secondary (a listen-only transcriber) is always denied them,
         so a transcriber that starts between two primaries cannot keep them from the next one."""
-        granted, denied = [], {}
+        denied: dict[str, str] = {}
         for topic in _DEFAULT_WANTED if options is None else _wanted(options):
             owner = self.owners.get(topic)
             if owner is None and self.registered(topic):
@@ -100,11 +99,10 @@ class RoomTopics:
                 owner = PRIMARY_ONLY
             if owner is None or owner == key:
                 self.owners[topic] = key
-                granted.append(topic)
             else:
                 denied[topic] = owner
         if not denied:  # livekit gets what it would get without us (nothing to copy or build)
-            return TopicPlan(options, tuple(granted), denied)
+            return TopicPlan(options, denied)
         opts = copy.copy(options) if options is not None else RoomOptions()
         if PRE_CONNECT_TOPIC in denied:
             audio = opts.get_audio_input_options()
@@ -112,7 +110,7 @@ class RoomTopics:
             opts.audio_input = dataclasses.replace(audio, pre_connect_audio=False)
         if CHAT_TOPIC in denied:
             opts.text_input = False
-        return TopicPlan(opts, tuple(granted), denied)
+        return TopicPlan(opts, denied)
 
     def release(self, key: str) -> None:
         """Forget `key`'s RoomIO topics; remove any handler it still owns in the room."""

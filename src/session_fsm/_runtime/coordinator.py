@@ -1,13 +1,11 @@
-"""The coordinator: one per ownership scope (a job, or a Room without a job).
+"""The coordinator's public API: one per ownership scope (a job, or a Room without a job).
 
-It feeds the core, runs the effects the core returns through the adapters, and compensates when
-an effect fails or the caller is cancelled. The core's `handle()` is synchronous, so events are
-applied one at a time per scope; effects of one session run in order (its lane); other sessions'
-effects interleave freely, as the explorer models them. Each effect goes through `_run_effect`:
-a synchronous one is done when that returns; one that awaits is awaited in the lane's own task
-(so a cancellation reaches whatever it awaits), bounded by the effect watchdog. A start that
-must wait for a releasing primary waits on a future the core's grant resolves, in the same
-event-loop pass as the release.
+`SessionCoordinator` checks what callers pass, names and admits sessions, turns each call into
+a core event, and answers queries. The rest has a module of its own, each with one reason to
+change: `lanes.py` feeds the core and runs its effects in each session's lane (compensating a
+failed start, never cutting a close), `grants.py` holds a start that waits for the releasing
+primary, and `hooks.py` turns what livekit does by itself (a session closing, a foreign primary,
+the job's end) into events. What changes here: the public signatures and their checks.
 """
 
 from __future__ import annotations
@@ -16,69 +14,33 @@ import asyncio
 import contextlib
 import logging
 import math
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from livekit import rtc
 from livekit.agents import Agent, AgentSession, JobContext
-from livekit.agents.voice.events import CloseEvent
 from livekit.agents.voice.room_io import RoomOptions
 from opentelemetry.trace import Span
 
 from .._adapters import agents, telemetry
 from .._adapters.capabilities import CAPABILITIES
 from .._adapters.exporters import ExporterLike, ExportOutcome, check_exporter
-from ..fsm import _effects as fx
-from ..fsm._events import (
-    Close,
-    Closed,
-    Drain,
-    Event,
-    ForeignHold,
-    ForeignRelease,
-    Promote,
-    Start,
-    Started,
-    StartFailed,
-)
+from ..fsm._events import Close, Drain, Promote, Start
 from ..fsm._invariants import check
 from ..fsm._machine import Scope
 from ..fsm._states import OwnershipState, Role, SessionState
-from ..fsm._table import TABLE, Flag, Table
-from ..fsm.errors import (
-    ClaimTimeout,
-    EffectFailed,
-    ForeignSession,
-    InvalidInput,
-    ScopeClosed,
-    SessionLifecycleError,
-    StartFailedError,
-)
+from ..fsm._table import TABLE, Table
+from ..fsm.errors import EffectFailed, ForeignSession, InvalidInput, ScopeClosed
 from .aio import uncancellable
 from .effects import EffectRunner, Executor
 from .fanout import ParticipantFanout
+from .hooks import LivekitHooks
+from .lanes import Lanes
 from .managed import Managed
 from .observe import RealObservation
-from .watchdog import EffectWatchdog
 
 logger = logging.getLogger("session_fsm")
-
-_CLOSED = SessionState.CLOSED
-_AT_REST = (SessionState.CREATED, _CLOSED)
-
-#: Cleanup effects are idempotent, so a failed one is tried again, up to this many times in all.
-CLEANUP_ATTEMPTS = 3
-RETRIED: frozenset[type[fx.Effect]] = frozenset(
-    {
-        fx.CloseSession,
-        fx.StopRecording,
-        fx.EndSpan,
-        fx.DetachContext,
-        fx.UnregisterHost,
-        fx.ReleasePrimary,
-    }
-)
 
 
 class SessionCoordinator:
@@ -147,31 +109,52 @@ class SessionCoordinator:
         self.close_timeout = float(close_timeout)
         #: No single effect (a livekit start, a close, the exporters together) may take longer.
         self.effect_timeout = float(effect_timeout)
-        self._watchdog = EffectWatchdog(self.effect_timeout)
         record_default = bool(job.job.enable_recording) if job is not None else False
         #: `table` is the core's; only tests of the table itself pass another one.
-        self.scope = Scope(record_default=record_default, table=table)
+        scope = Scope(record_default=record_default, table=table)
         self._managed: dict[str, Managed] = {}
         self._by_id: dict[int, str] = {}
         self._names = 0
-        self._tasks: set[asyncio.Task[Any]] = set()
-        #: the (at most one) session waiting for the scope: its grant is resolved by `_feed`
-        self._awaiting_grant: set[Managed] = set()
-        self._last_primary: AgentSession[Any] | None = None
         #: The per-participant fan-outs on this scope: shutdown closes them first.
         self._fanouts: list[ParticipantFanout] = []
         self._joins = 0
         #: Set by `shutdown()` (the job's end): no start after it.
         self.shut_down = False
-        self.runner: Executor = EffectRunner(
+        runner = EffectRunner(
             job=job,
             room=self.room,
             export_timeout=float(export_timeout),
             primary_span=self._primary_span,
         )
-        if job is not None:
-            agents.hook_session_end(job, self._before_session_end, self._after_session_end)
-            job.add_shutdown_callback(self.shutdown)
+        self._lanes = Lanes(
+            scope, runner, managed=self._managed, effect_timeout=self.effect_timeout
+        )
+        self._hooks = LivekitHooks(
+            job=job,
+            lanes=self._lanes,
+            close=self.close,
+            shutdown=self.shutdown,
+            ours=lambda session: id(session) in self._by_id,
+        )
+
+    @property
+    def scope(self) -> Scope:
+        """The core this coordinator feeds (one per scope): read it, do not feed it."""
+        return self._lanes.scope
+
+    @scope.setter
+    def scope(self, scope: Scope) -> None:
+        self._lanes.scope = scope
+
+    @property
+    def runner(self) -> Executor:
+        """What runs each effect through the adapters (the test kit wraps it to inject
+        faults)."""
+        return self._lanes.runner
+
+    @runner.setter
+    def runner(self, runner: Executor) -> None:
+        self._lanes.runner = runner
 
     # ------------------------------------------------------------------ construction
 
@@ -364,7 +347,7 @@ class SessionCoordinator:
         """
         key, m = self._admit(session, name)
         self._refuse_if_shut(key)
-        if key not in self.scope or self.scope.state(key) in _AT_REST:
+        if self.scope.at_rest(key):
             self._refuse_foreign(session, key)
         role_ = _role(role, key)
         if not isinstance(agent, Agent):
@@ -391,7 +374,7 @@ class SessionCoordinator:
         CAPABILITIES.refuse_unsupported(key, host=host)
         if m.exporting is not None:  # its last recording is still exporting: let it finish
             await m.closed.wait()
-        self._sync_foreign()
+        self._hooks.sync_foreign()
         event = Start(
             key,
             role_,
@@ -399,16 +382,17 @@ class SessionCoordinator:
             host=False if self.room is None else host,
             exporter=bool(exporters),
         )
-        effects = self._feed(event, admit=m)
+        effects = self._lanes.feed(event)  # refused: raises, and `m` is not kept
+        self._register(m)
         if not effects:
             if m.starting is not None:  # a start under way: this one has the same outcome
                 return await asyncio.shield(m.starting)
             return self.scope.state(key)
         m.agent, m.room, m.room_options, m.exporters = agent, self.room, room_options, exporters
-        self._listen(m)
+        self._hooks.listen(m)
         outcome = m.starting = asyncio.get_running_loop().create_future()
         try:
-            state = await self._run_start(m, effects, timeout)
+            state = await self._lanes.run_start(m, effects, timeout)
         except asyncio.CancelledError:  # this caller's cancellation is not another's: they
             outcome.set_result(self.scope.state(key))  # see where the undone start left it
             raise
@@ -436,14 +420,11 @@ class SessionCoordinator:
                 exceeded `effect_timeout` (the cause is chained; close the session to end it).
         """
         key = self._key(session)
-        effects = self._feed(Drain(key))
+        effects = self._lanes.feed(Drain(key))
         if effects:
             m = self._managed[key]
             try:
-                async with m.lane:
-                    for effect in effects:
-                        if (pending := self._run_effect(m, effect)) is not None:
-                            await pending
+                await self._lanes.run_all(m, effects)
             except Exception as exc:
                 telemetry.record_error(m.span, exc, "drain")
                 raise EffectFailed(
@@ -483,9 +464,9 @@ class SessionCoordinator:
         m = self._managed[key]
         if self.scope.state(key) is SessionState.CREATED:
             return SessionState.CREATED
-        effects = self._feed(Close(key))
+        effects = self._lanes.feed(Close(key))
         if effects:
-            await uncancellable(self._close_down(m, effects))
+            await uncancellable(self._lanes.close_down(m, effects))
         elif self.scope.state(key) is not SessionState.CLOSED:
             await m.released.wait()
         if wait_export:
@@ -531,11 +512,11 @@ class SessionCoordinator:
         """
         key = self._key(session)
         timeout = self._timeout(claim_timeout)
-        self._sync_foreign()
-        effects = self._feed(Promote(key))
+        self._hooks.sync_foreign()
+        effects = self._lanes.feed(Promote(key))
         if not effects:
             return self.scope.state(key)
-        return await self._run_start(self._managed[key], effects, timeout)
+        return await self._lanes.run_start(self._managed[key], effects, timeout)
 
     @contextlib.asynccontextmanager
     async def session(
@@ -606,7 +587,7 @@ class SessionCoordinator:
         fanouts, self._fanouts = self._fanouts, []
         for fanout in fanouts:  # no start may land after this: they are cancelled and undone
             await fanout.aclose()
-        live = [m for m in self._managed.values() if self.scope.state(m.key) not in _AT_REST]
+        live = [m for m in self._managed.values() if not self.scope.at_rest(m.key)]
         results = await asyncio.gather(
             *(asyncio.wait_for(self.close(m.session), self.close_timeout) for m in live),
             return_exceptions=True,
@@ -619,7 +600,7 @@ class SessionCoordinator:
             _, late = await asyncio.wait(exporting, timeout=max(0.0, deadline - loop.time()))
             for task in late:
                 task.cancel()
-        await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await asyncio.gather(*list(self._lanes.tasks), return_exceptions=True)
 
     async def shutdown(self) -> None:
         """The job's shutdown (livekit calls it; call it yourself for a Room scope you are done
@@ -642,9 +623,7 @@ class SessionCoordinator:
         m = self._managed.pop(key)
         del self._by_id[id(m.session)]
         agents.attach(m.session, "coordinator", None)
-        if self._last_primary is m.session:
-            self._last_primary = None
-        self._unlisten(m)
+        self._hooks.unlisten(m)
 
     # ------------------------------------------------------------------ the machinery
 
@@ -705,7 +684,7 @@ class SessionCoordinator:
             return key, self._managed[key]
         if name is not None and (not isinstance(name, str) or not name):
             raise InvalidInput(f"name must be a non-empty str, got {name!r}")
-        if name is None:  # the counter moves only when the start is accepted (see _feed)
+        if name is None:  # the counter moves only when the start is accepted (`_register`)
             number = self._names + 1
             while f"session-{number}" in self._managed:
                 number += 1
@@ -714,239 +693,21 @@ class SessionCoordinator:
             raise InvalidInput(f"another session is already named {name!r} in this scope")
         return name, Managed(name, session)
 
-    def _feed(self, event: Event, admit: Managed | None = None) -> tuple[fx.Effect, ...]:
-        """Apply one event; route granted plans to their waiters; return this event's effects."""
-        scope = self.scope
-        records = scope.sessions()  # live: records change in place
-        key: str | None = getattr(event, "session", None)
-        before = records.get(key) if key is not None else None
-        before_state = before.state if before is not None else None
-        waiter = scope.waiter if scope.waiter != key else None
-        waiter_state = records[waiter].state if waiter is not None else None
-        effects = scope.handle(event)
-        if admit is not None and admit.key not in self._managed:
-            if admit.key.startswith("session-"):
-                self._names += 1
-            self._managed[admit.key] = admit
-            self._by_id[id(admit.session)] = admit.key
-            agents.attach(admit.session, "coordinator", self)
-        if key is not None:
-            self._note_state(key, before_state, records[key].state)
-        if waiter is not None or self._awaiting_grant:  # only a waiter can be granted a plan
-            granted = tuple(e for e in effects if e.session != key)
-            if granted:
-                effects = tuple(e for e in effects if e.session == key)
-            if waiter is not None:
-                self._note_state(waiter, waiter_state, records[waiter].state)
-            self._resolve_grants(granted)
-        if scope.holder is not None and not scope.foreign:
-            self._last_primary = self._managed[scope.holder].session
-        return effects
-
-    def _resolve_grants(self, granted: tuple[fx.Effect, ...]) -> None:
-        """Hand the waiter its granted plan, or None when its wait ended without one."""
-        for m in list(self._awaiting_grant):
-            if m.grant is None or m.grant.done():
-                self._awaiting_grant.discard(m)
-            elif granted and granted[0].session == m.key:
-                m.grant.set_result(granted)
-            elif self.scope.waiter != m.key:
-                m.grant.set_result(None)
-
-    def _note_state(self, key: str, before: SessionState | None, after: SessionState) -> None:
-        if after is before:
+    def _register(self, m: Managed) -> None:
+        """Keep a session whose first start the core accepted."""
+        if m.key in self._managed:
             return
-        m = self._managed.get(key)
-        if m is None:
-            return
-        if m.span is not None:  # the first transitions come before the span is adopted
-            telemetry.record_state(m.span, before, after)
-        if after is _CLOSED:
-            m.closed.set()
-            m.released.set()
-        elif before is _CLOSED:  # started again
-            m.closed.clear()
-            m.released.clear()
-
-    async def _run_start(
-        self, m: Managed, effects: tuple[fx.Effect, ...], timeout: float
-    ) -> SessionState:
-        if type(effects[0]) is fx.WaitForClaim:
-            granted = await self._wait_for_grant(m, timeout)
-            if granted is None:
-                return self.scope.state(m.key)
-            effects = granted
-        completed = 0
-        try:
-            async with m.lane:
-                for effect in effects:
-                    if (pending := self._run_effect(m, effect)) is not None:
-                        await pending
-                    completed += 1
-        except BaseException as exc:
-            await uncancellable(self._undo_start(m, completed, exc))
-            if isinstance(exc, SessionLifecycleError) or not isinstance(exc, Exception):
-                raise
-            raise StartFailedError(
-                f"session {m.key!r} failed to start at {type(effects[completed]).__name__}: "
-                f"{type(exc).__name__}: {exc}. Everything it had taken was released; fix the "
-                "cause and start it again.",
-                session=m.key,
-            ) from exc
-        after = self._feed(Started(m.key))
-        if after:  # a close arrived while it was starting
-            await uncancellable(self._close_down(m, after))
-        return self.scope.state(m.key)
-
-    async def _wait_for_grant(self, m: Managed, timeout: float) -> tuple[fx.Effect, ...] | None:
-        grant = m.grant = asyncio.get_running_loop().create_future()
-        self._awaiting_grant.add(m)
-        try:
-            return await asyncio.wait_for(asyncio.shield(grant), timeout)
-        except TimeoutError:
-            if grant.done():
-                done: tuple[fx.Effect, ...] | None = grant.result()
-                return done
-            self._feed(StartFailed(m.key, 0))
-            holder = self.scope.holder
-            raise ClaimTimeout(
-                f"session {m.key!r} waited {timeout:g}s for session {holder!r} to release the "
-                "primary; it was not started. Raise claim_timeout, or close the holder sooner.",
-                session=m.key,
-            ) from None
-        except asyncio.CancelledError:
-            if grant.done() and grant.result():
-                await uncancellable(self._undo_start(m, 0, None))
-            elif self.scope.waiter == m.key:
-                self._feed(StartFailed(m.key, 0))
-            raise
-        finally:
-            m.grant = None
-            self._awaiting_grant.discard(m)
-
-    async def _undo_start(self, m: Managed, completed: int, error: BaseException | None) -> None:
-        if error is not None and not isinstance(error, asyncio.CancelledError):
-            telemetry.record_error(m.span, error, "start")
-            m.errors.append(f"start: {type(error).__name__}: {error}")
-        undo = self._feed(StartFailed(m.key, completed))
-        after = await self._wind_down(m, undo)
-        if after:  # a failed promotion with a close pending: close the secondary
-            await self._close_down(m, after)
-
-    async def _close_down(self, m: Managed, effects: tuple[fx.Effect, ...]) -> None:
-        """A close: what it shares is released when this returns; an export the core asks for
-        after that runs in the background (`m.exporting`), so no handoff waits for an upload."""
-        after = await self._wind_down(m, effects)
-        if after:
-            m.exporting = self._spawn(self._export(m, after))
-        m.released.set()
-
-    async def _export(self, m: Managed, effects: tuple[fx.Effect, ...]) -> None:
-        try:
-            await self._wind_down(m, effects)
-        finally:
-            m.exporting = None
-
-    async def _wind_down(self, m: Managed, effects: tuple[fx.Effect, ...]) -> tuple[fx.Effect, ...]:
-        """Run every effect even if one fails, then tell the core `closed`; returns what that asks
-        for. A close never stops half-way: a failed cleanup is retried (they are idempotent); the
-        export is not (a recording is exported at most once). What still fails goes on the span
-        (while it is open) and into the session's errors."""
-        async with m.lane:
-            for effect in effects:
-                if type(effect) is fx.CloseSession:  # livekit's close is now one we asked for
-                    self._unlisten(m)
-                attempts = CLEANUP_ATTEMPTS if type(effect) in RETRIED else 1
-                for attempt in range(1, attempts + 1):
-                    try:
-                        if (pending := self._run_effect(m, effect)) is not None:
-                            await pending
-                        break
-                    except (Exception, asyncio.CancelledError) as exc:
-                        # a close cannot be cancelled: a cancellation here came from the effect
-                        if attempt < attempts:
-                            continue
-                        name = type(effect).__name__
-                        logger.warning("session %r: %s failed: %r", m.key, name, exc)
-                        m.errors.append(f"{name}: {type(exc).__name__}: {exc}")
-                        telemetry.record_error(m.span, exc, name)
-        return self._feed(Closed(m.key))
-
-    def _run_effect(self, m: Managed, effect: fx.Effect) -> Awaitable[None] | None:
-        """One effect through its adapter, the one place that decides what an effect needs: a
-        synchronous one is done when this returns None; one that awaits comes back bounded by
-        `effect_timeout`, for the lane's task to await."""
-        pending = self.runner.run(m, effect)
-        return None if pending is None else self._watchdog.bound(pending, type(effect).__name__)
+        if m.key.startswith("session-"):
+            self._names += 1
+        self._managed[m.key] = m
+        self._by_id[id(m.session)] = m.key
+        agents.attach(m.session, "coordinator", self)
 
     def _primary_span(self) -> Span | None:
         holder = self.scope.holder
         if holder is None or self.scope.foreign:
             return None
         return self._managed[holder].span
-
-    def _sync_foreign(self) -> None:
-        """Notice a primary designation held by a session this coordinator does not manage."""
-        if self.job is None:
-            return
-        holder = agents.job_primary(self.job)
-        ours = holder is not None and id(holder) in self._by_id
-        if holder is not None and not ours:
-            if agents.is_running(holder):
-                if self.scope.ownership is OwnershipState.VACANT:
-                    self._feed(ForeignHold(f"AgentSession@{id(holder):x}"))
-                return
-            # closed, and livekit never released it: releasing it is the whole point
-            agents.set_job_primary(self.job, None)
-        if self.scope.foreign:
-            self._feed(ForeignRelease())
-
-    def _listen(self, m: Managed) -> None:
-        """Drive the machine to closed when the session closes itself (error, shutdown()...).
-        Listening lasts from a start until the coordinator closes the session itself."""
-        if m.on_close is not None:
-            return
-
-        def on_close(event: CloseEvent) -> None:
-            if m.key not in self.scope:
-                return
-            record = self.scope.session(m.key)
-            running = (SessionState.PRIMARY, SessionState.SECONDARY, SessionState.DRAINING)
-            if record.state in running and Flag.CLOSING not in record.flags:
-                self._spawn(self._closed_by_livekit(m, event))
-
-        m.on_close = on_close
-        agents.on_close(m.session, on_close)
-
-    def _unlisten(self, m: Managed) -> None:
-        """Stop listening: livekit's emitter inspects every listener's signature at each event,
-        which costs more than the whole listener, so a close the coordinator asked for runs
-        without one."""
-        if m.on_close is not None:
-            agents.off_close(m.session, m.on_close)
-            m.on_close = None
-
-    async def _closed_by_livekit(self, m: Managed, event: CloseEvent) -> None:
-        if m.span is not None and m.span.is_recording():
-            m.span.add_event("lk.session.closed_by_livekit", {"reason": str(event.reason.value)})
-        await self.close(m.session)
-
-    def _spawn(self, work: Awaitable[Any]) -> asyncio.Task[Any]:
-        task = asyncio.ensure_future(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return task
-
-    async def _before_session_end(self) -> None:
-        """Job shutdown, before livekit's session-end work and the room disconnect."""
-        await self.shutdown()
-        if self.job is not None and agents.job_primary(self.job) is None:
-            # livekit's end-of-job report covers "the primary": show it the last one, closed
-            agents.set_job_primary(self.job, self._last_primary)
-
-    async def _after_session_end(self) -> None:
-        if self.job is not None and agents.job_primary(self.job) is self._last_primary:
-            agents.set_job_primary(self.job, None)
 
 
 def _seconds(name: str, value: object) -> float:

@@ -87,6 +87,8 @@ class EffectRunner:
             agents.set_job_primary(self.job, m.session)
 
     def release_primary(self, m: Managed, effect: fx.ReleasePrimary) -> None:
+        """As `fx.ReleasePrimary` says: the designation only while it is still this session's,
+        and the recording folder."""
         if self.job is not None and agents.job_primary(self.job) is m.session:
             agents.set_job_primary(self.job, None)
         if self.recordings is not None:
@@ -136,9 +138,14 @@ class EffectRunner:
         except BaseException:
             await uncancellable(self._undo_start(m, effect, before))
             raise
-        # livekit makes any session the job's primary when nobody is: put it back
-        secondary = effect.role is Role.SECONDARY
-        if secondary and self.job is not None and agents.job_primary(self.job) is m.session:
+        self._leave_designation(m, effect, before)
+
+    def _leave_designation(self, m: Managed, effect: fx.StartSession, before: Any) -> None:
+        """A start that must not hold the designation (`effect.designation` is False) puts back
+        the holder it found, when livekit's start made the session the job's primary."""
+        if effect.designation or self.job is None:
+            return
+        if agents.job_primary(self.job) is m.session:
             agents.set_job_primary(self.job, before)
 
     async def _undo_start(self, m: Managed, effect: fx.StartSession, before: Any) -> None:
@@ -148,8 +155,7 @@ class EffectRunner:
             topics.release(m.key)
             if effect.host:
                 topics.host_released(m.key)
-        if self.job is not None and agents.job_primary(self.job) is m.session:
-            agents.set_job_primary(self.job, before if effect.role is Role.SECONDARY else m.session)
+        self._leave_designation(m, effect, before)
         if effect.record and self.recordings is not None:
             self.recordings.restore()
 

@@ -48,7 +48,6 @@ class Managed:
     #: Each finished recording's export outcomes, by the recording's path.
     exports: dict[Path, list[ExportOutcome]] = attrs.Factory(dict)
     denied_topics: dict[str, str] = attrs.Factory(dict)
-    errors: list[str] = attrs.Factory(list)
     #: Our listener on the session's `close` event, from a start until the coordinator closes the
     #: session itself (or forgets it).
     on_close: Callable[[Any], None] | None = None

@@ -38,6 +38,14 @@ waits for the recording file, never for an upload. A holder with exporters repor
 the first vacates the scope and asks for `plan_export` (export, put the references on the span,
 end the span), the second ends the session; without exporters the span ends before the release.
 Either way no span ends before what belongs on it is known.
+
+What the runtime asks instead of deciding: `Scope.step(event)` is `handle` with the effects
+sorted (the event's own session's, the plan a waiting start was granted, the states that moved);
+`at_rest`, `is_running` and `awaits_closed` say what a session's state and flags mean for the
+runtime; `report_holder` names the session livekit's end-of-job report should see, and
+`see_designation` what to do about a designation held by a session the scope does not manage.
+Effects carry the rest as fields: `StartSession.designation` says whether the session keeps the
+designation livekit's start gives any session while nobody holds it.
 """
 
 from ._effects import COMPENSATION, Effect, compensate
@@ -53,7 +61,7 @@ from ._events import (
     Started,
     StartFailed,
 )
-from ._machine import Scope, SessionRecord
+from ._machine import Outcome, Scope, SessionRecord
 from ._states import OwnershipState, Role, SessionState
 from ._table import MOVES, ROWS, TABLE, Row, Table
 from .errors import ERROR_CODES, SessionLifecycleError
@@ -71,6 +79,7 @@ __all__ = [
     "Event",
     "ForeignHold",
     "ForeignRelease",
+    "Outcome",
     "OwnershipState",
     "Promote",
     "Role",

@@ -24,7 +24,9 @@ class ClaimPrimary:
 
 @attrs.frozen(slots=True)
 class ReleasePrimary:
-    """Clear the job's primary designation if this session holds it."""
+    """Give back what a primary takes from the job: the primary designation (cleared only while
+    it is still this session's, so a release never clears another's) and the job's recording
+    folder (a recording primary's start points it at a folder of its own, see `StartSession`)."""
 
     session: SessionKey
 
@@ -43,14 +45,25 @@ class DetachContext:
     session: SessionKey
 
 
+def _holds_designation(start: StartSession) -> bool:
+    return start.role is Role.PRIMARY
+
+
 @attrs.frozen(slots=True)
 class StartSession:
-    """Start the livekit `AgentSession` with the resolved role."""
+    """Start the livekit `AgentSession` with the resolved role. A recording start first points
+    the job's recording folder at a folder of the session's own (given back by `ReleasePrimary`):
+    livekit records every primary of a job to the same `audio.ogg`. `designation` says whether
+    the session holds the job's primary designation once livekit's start returns: livekit makes
+    any session that starts while nobody holds it the job's primary, so a start that must not
+    hold it (a secondary's) leaves it as the start found it."""
 
     session: SessionKey
     role: Role
     record: bool
     host: bool
+    #: The plans say it; by default, whether the role is primary.
+    designation: bool = attrs.field(default=attrs.Factory(_holds_designation, takes_self=True))
 
 
 @attrs.frozen(slots=True)
@@ -156,6 +169,12 @@ Effect = (
 EFFECTS: tuple[type[Effect], ...] = typing.get_args(Effect)
 #: Effects that do no work on any resource: they only tell the runtime something.
 SIGNALS: frozenset[type[Effect]] = frozenset({WaitForClaim})
+#: Effects on what every session of a scope shares, the job's primary designation and the room's
+#: `lk.agent.session` handler: the only effects whose order across sessions matters (the
+#: explorer interleaves the others' freely).
+SHARED: frozenset[type[Effect]] = frozenset(
+    {ClaimPrimary, ReleasePrimary, RegisterHost, UnregisterHost}
+)
 
 #: The effect that undoes each start effect; effects missing here need no undoing.
 COMPENSATION: dict[type[Effect], type[Effect]] = {

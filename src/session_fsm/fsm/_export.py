@@ -26,7 +26,7 @@ import attrs
 from . import _effects as fx
 from . import errors
 from ._events import SCOPE_EVENTS, SESSION_EVENTS, Promote, Start, event_name
-from ._states import OwnershipState, Role, SessionState
+from ._states import AT_REST, RUNNING, OwnershipState, Role, SessionState
 from ._table import (
     CLOSE_PENDING_FIRES_IN,
     GRANT_MOVE,
@@ -177,6 +177,9 @@ def table_document(table: Table = TABLE) -> dict[str, Any]:
         "format": FORMAT,
         "generated_by": "session-fsm export-table, from session_fsm/fsm/_table.py",
         "session_states": [s.value for s in SessionState],
+        # what the runtime asks of a state: does it hold nothing, does livekit run the session
+        "at_rest": [s.value for s in SessionState if s in AT_REST],
+        "running": [s.value for s in SessionState if s in RUNNING],
         "ownership_states": [s.value for s in OwnershipState],
         "roles": [r.value for r in Role],
         "events": [
@@ -206,6 +209,8 @@ def table_document(table: Table = TABLE) -> dict[str, Any]:
         "rows": [_row(row) for row in rows],
         "effects": [{"name": cls.__name__, "fields": _fields(cls)} for cls in _EFFECTS],
         "compensation": {a.__name__: b.__name__ for a, b in fx.COMPENSATION.items()},
+        "signals": sorted(cls.__name__ for cls in fx.SIGNALS),
+        "shared": sorted(cls.__name__ for cls in fx.SHARED),
         "errors": [{"code": cls.code, "class": cls.__name__} for cls in _error_classes()],
         "messages": {
             "holder": _holder_templates(),

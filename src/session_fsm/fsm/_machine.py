@@ -1,9 +1,11 @@
 """The small class that applies the table: one `Scope` per job (or per Room without a job).
 
-`Scope.handle(event) -> effects` is the whole contract. It looks up the rows for the session's
-state and the event's class, takes the first whose guard holds, and either raises
-that row's refusal (state unchanged) or applies it. Three special cases do not fit a row; they are
-named here and nowhere else:
+`Scope.handle(event) -> effects` is the whole contract; `Scope.step(event) -> Outcome` is the same
+step with its effects sorted for the runtime (this event's session's, the granted waiter's, and
+which states moved), so the runtime never has to work that out from a flat tuple. A step looks
+up the rows for the session's state and the event's class, takes the first whose guard holds,
+and either raises that row's refusal (state unchanged) or applies it. Three special cases do not
+fit a row; they are named here and nowhere else:
 
 1. **grant** — a move that leaves the scope vacant while a start waits claims it for the waiter at
    once, in the same step, and returns the waiter's start plan after the row's effects.
@@ -34,7 +36,7 @@ from ._events import (
     StartFailed,
     event_name,
 )
-from ._states import OwnershipState, Role, SessionState
+from ._states import AT_REST, RUNNING, OwnershipState, Role, SessionState
 from ._table import (
     CLOSE_PENDING_FIRES_IN,
     GRANT_MOVE,
@@ -83,6 +85,21 @@ class ScopeSnapshot(NamedTuple):
     sessions: tuple[tuple[SessionKey, SessionSnapshot], ...]
 
 
+@attrs.frozen(slots=True)
+class Outcome:
+    """One event's step, sorted for the runtime (`Scope.step`)."""
+
+    #: The effects for the event's own session, in order (its lane runs them).
+    effects: tuple[fx.Effect, ...]
+    #: The session that was waiting for the scope before this step and no longer waits (it was
+    #: granted the scope, or its wait ended: closed, or a promotion back to secondary); else None.
+    wait_over: SessionKey | None = None
+    #: The start plan the scope was granted with, for `wait_over` (empty: its wait ended without).
+    grant: tuple[fx.Effect, ...] = ()
+    #: Each session whose state this step moved: (key, state before or None if new, state after).
+    moved: tuple[tuple[SessionKey, SessionState | None, SessionState], ...] = ()
+
+
 @attrs.define(slots=True, eq=False)
 class SessionRecord:
     """What the scope knows of one session. Identity equality: two records are never 'equal'."""
@@ -108,10 +125,12 @@ class Scope:
     """The coupled session and ownership machines of one ownership scope."""
 
     __slots__ = (
+        "_granted",
         "_rows",
         "_sessions",
         "foreign",
         "holder",
+        "last_holder",
         "ownership",
         "record_default",
         "table",
@@ -130,7 +149,13 @@ class Scope:
         self.foreign = False
         #: The start waiting for the releasing holder to let go; it has reserved the scope.
         self.waiter: SessionKey | None = None
+        #: The last session of this scope that claimed it (None once it is forgotten): the one
+        #: livekit's end-of-job report is shown (`report_holder`). History, not state: it decides
+        #: no transition, so snapshots (and the explorer's states) leave it out.
+        self.last_holder: SessionKey | None = None
         self._sessions: dict[SessionKey, SessionRecord] = {}
+        #: The plan `_grant` made during the current `step` (None: no grant).
+        self._granted: tuple[fx.Effect, ...] | None = None
 
     # ------------------------------------------------------------------ queries
 
@@ -139,6 +164,30 @@ class Scope:
 
     def resolve_record(self, record: bool | None) -> bool:
         return self.record_default if record is None else record
+
+    def at_rest(self, key: SessionKey) -> bool:
+        """Whether the session holds nothing (created, closed, or unknown): it may start afresh
+        (a running livekit session must not), and shutdown has nothing to close."""
+        s = self._sessions.get(key)
+        return s is None or s.state in AT_REST
+
+    def is_running(self, key: SessionKey) -> bool:
+        """Whether livekit runs the session and no close of it is under way: when livekit closes
+        it by itself (an error, its own shutdown), that close must be fed as `close`."""
+        s = self._sessions.get(key)
+        return s is not None and s.state in RUNNING and Flag.CLOSING not in s.flags
+
+    def awaits_closed(self, key: SessionKey) -> bool:
+        """Whether the session's close (or a failed start's undoing) was asked for and only
+        `closed` is awaited: the runtime reports it once those effects ran."""
+        s = self._sessions.get(key)
+        return s is not None and bool(s.flags & (Flag.CLOSING | Flag.RETRACTING))
+
+    def report_holder(self) -> SessionKey | None:
+        """The session livekit's end-of-job report should see as the job's primary once every
+        session is closed: the last one of ours that held the scope, unless a foreign session
+        holds it now or ours was forgotten."""
+        return None if self.foreign else self.last_holder
 
     def state(self, key: SessionKey) -> SessionState:
         s = self._sessions.get(key)
@@ -181,8 +230,31 @@ class Scope:
                 f"session {key!r} is {s.state.value}; close it before forgetting it.", session=key
             )
         del self._sessions[key]
+        if self.last_holder == key:
+            self.last_holder = None
 
     # ------------------------------------------------------------------ the step
+
+    def step(self, event: Event) -> Outcome:
+        """`handle(event)`, sorted for the runtime: the effects of the event's own session, the
+        plan a waiting start was granted (special case 1), and which states moved."""
+        key: SessionKey | None = getattr(event, "session", None)
+        s = self._sessions.get(key) if key is not None else None
+        before = s.state if s is not None else None
+        waiter = self.waiter
+        self._granted = None
+        effects = self.handle(event)
+        granted, self._granted = self._granted, None
+        moved: tuple[tuple[SessionKey, SessionState | None, SessionState], ...] = ()
+        if key is not None and (after := self._sessions[key].state) is not before:
+            moved = ((key, before, after),)
+        if waiter is None or self.waiter == waiter:
+            return Outcome(effects, moved=moved)
+        grant: tuple[fx.Effect, ...] = ()
+        if granted is not None:
+            grant = granted
+            effects = tuple(e for e in effects if e.session != waiter)
+        return Outcome(effects, waiter, grant, moved)
 
     def handle(self, event: Event) -> tuple[fx.Effect, ...]:
         """Apply one event; return the effects to run, in order. Raises (state unchanged) when
@@ -275,6 +347,8 @@ class Scope:
         self.ownership = target
         if target is _CLAIMED or move is _FOREIGN_HOLD:
             self.holder, self.foreign = key, foreign
+            if not foreign:
+                self.last_holder = key
         elif target is _VACANT:
             self.holder, self.foreign = None, False
             if self.waiter is not None:
@@ -287,8 +361,24 @@ class Scope:
         promotion = Flag.PROMOTING in w.flags
         self._set_flags(w, w.flags & ~Flag.WAITING)
         self._move(GRANT_MOVE, key)
-        w.plan = GRANT_PLANS[promotion](self, w, Start(key))
+        w.plan = self._granted = GRANT_PLANS[promotion](self, w, Start(key))
         return w.plan
+
+    def see_designation(self, holder: str | None, *, running: bool) -> bool:
+        """What the runtime saw holding the job's primary designation: `holder` names a session
+        this scope does not manage (None: nobody, or one of ours), `running` whether it still
+        runs. A running foreign holder is recorded while the scope is vacant (`foreign_hold`); a
+        foreign holder that is gone is forgotten (`foreign_release`). Returns True when the
+        designation must be cleared: its holder closed, and livekit never releases a closed
+        primary's designation by itself."""
+        stale = holder is not None and not running
+        if holder is not None and running:
+            if self.ownership is _VACANT:
+                self._handle_scope_event(ForeignHold(holder))
+            return False
+        if self.foreign:  # nothing waits while a foreign session holds it: no grant follows
+            self._handle_scope_event(ForeignRelease())
+        return stale
 
     def _handle_scope_event(self, event: ForeignHold | ForeignRelease) -> tuple[fx.Effect, ...]:
         move = SCOPE_EVENT_MOVES[event_name(type(event))]

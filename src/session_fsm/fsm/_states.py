@@ -29,6 +29,10 @@ class SessionState(StrEnum):
 AT_REST: frozenset[SessionState] = frozenset({SessionState.CREATED, SessionState.CLOSED})
 
 
+#: The states in which livekit runs the session (started, not yet closed by us).
+RUNNING: frozenset[SessionState] = frozenset(SessionState) - AT_REST - {SessionState.STARTING}
+
+
 class OwnershipState(StrEnum):
     """Who holds the scope's primary designation (one per job, or per Room without a job)."""
 

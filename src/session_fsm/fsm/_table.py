@@ -239,7 +239,7 @@ def plan_primary_start(scope: Scope, s: SessionRecord, e: SessionEvent) -> tuple
     plan: list[fx.Effect] = [
         fx.ClaimPrimary(k),
         fx.AttachContext(k),
-        fx.StartSession(k, ROLE_PRIMARY, s.record, s.host),
+        fx.StartSession(k, ROLE_PRIMARY, s.record, s.host, designation=True),
         fx.OpenSpan(k, ROLE_PRIMARY),
     ]
     if s.record:
@@ -253,7 +253,7 @@ def plan_secondary_start(scope: Scope, s: SessionRecord, e: SessionEvent) -> tup
     k = s.key
     return (
         fx.AttachContext(k),
-        fx.StartSession(k, ROLE_SECONDARY, False, False),
+        fx.StartSession(k, ROLE_SECONDARY, False, False, designation=False),
         fx.OpenSpan(k, ROLE_SECONDARY),
     )
 

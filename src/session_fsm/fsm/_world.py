@@ -16,11 +16,8 @@ import attrs
 from . import _effects as fx
 from ._events import SessionKey
 
-#: Effects on resources every session shares (the designation, the room's host handler): the
-#: only effects whose order across sessions matters.
-SHARED_EFFECTS: frozenset[type[fx.Effect]] = frozenset(
-    {fx.ClaimPrimary, fx.ReleasePrimary, fx.RegisterHost, fx.UnregisterHost}
-)
+#: Effects on resources every session shares: declared with the effects (`_effects.SHARED`).
+SHARED_EFFECTS = fx.SHARED
 
 
 #: The sets that only matter while a session closes (`forget_history` empties them for it).
@@ -32,6 +29,7 @@ class WorldSnapshot(NamedTuple):
 
     job_primary: SessionKey | None
     host_owner: SessionKey | None
+    folder: SessionKey | None
     recording: frozenset[SessionKey]
     stopped: frozenset[SessionKey]
     exported: frozenset[SessionKey]
@@ -46,6 +44,8 @@ class World:
     has_designation: bool = attrs.field(default=True, init=False)
     job_primary: SessionKey | None = None
     host_owner: SessionKey | None = None
+    #: Whose folder the job's recording folder points at (None: the job's own).
+    folder: SessionKey | None = None
     recording: set[SessionKey] = attrs.Factory(set)
     #: Sessions whose recording stopped and awaits export (or was exported: see `exported`).
     stopped: set[SessionKey] = attrs.Factory(set)
@@ -70,6 +70,8 @@ class World:
                 bad(f"{k} released a primary designation held by {self.job_primary}")
             else:
                 self.job_primary = None
+            if self.folder == k:
+                self.folder = None
         elif kind is fx.RegisterHost:
             if self.host_owner is not None:
                 bad(f"{k} registered lk.agent.session while {self.host_owner} had it")
@@ -118,9 +120,18 @@ class World:
                 bad(f"{k} detached a trace context that was not attached")
             self.contexts_attached.discard(k)
         elif kind is fx.StartSession:
+            assert isinstance(effect, fx.StartSession)
             if k in self.running:
                 bad(f"{k} started while running")
             self.running.add(k)
+            if effect.record:
+                if self.folder not in (None, k):
+                    bad(f"{k} recorded into the folder of {self.folder}")
+                self.folder = k
+            if effect.designation:  # else livekit's start leaves the designation as it was
+                if self.job_primary not in (None, k):
+                    bad(f"{k} took the primary designation from {self.job_primary}")
+                self.job_primary = k
         elif kind is fx.CloseSession:
             self.running.discard(k)
         elif kind is fx.DrainSession:
@@ -138,6 +149,7 @@ class World:
         return WorldSnapshot(
             self.job_primary,
             self.host_owner,
+            self.folder,
             frozenset(self.recording),
             frozenset(self.stopped),
             frozenset(self.exported),
@@ -152,6 +164,7 @@ class World:
         return cls(
             snap.job_primary,
             snap.host_owner,
+            snap.folder,
             set(snap.recording),
             set(snap.stopped),
             set(snap.exported),

@@ -54,7 +54,6 @@ export interface CoordinatorOptions {
 }
 
 const FOREIGN = "an AgentSession started outside the coordinator";
-const AT_REST: readonly SessionState[] = ["created", "closed"];
 
 interface Grant {
   resolve(effects: Effect[] | null): void;
@@ -104,8 +103,8 @@ export class SessionCoordinator {
   readonly #keys = new WeakMap<AgentSession, string>();
   #names = 0;
   readonly #recordings: Recordings | null;
-  /** The last session that claimed the designation: what agents-js's end-of-job report covers. */
-  #lastPrimary: AgentSession | null = null;
+  /** The session shown to agents-js's end-of-job report as the job's primary, until it ran. */
+  #shownToReport: AgentSession | null = null;
 
   private constructor(job: JobContext | null, room: Room, options: CoordinatorOptions) {
     for (const [name, value] of Object.entries(options)) {
@@ -126,16 +125,21 @@ export class SessionCoordinator {
     }
   }
 
-  /** Job end, before agents-js's report: close everything, and show it the last primary. */
+  /** Job end, before agents-js's report: close everything, and show it the primary the core names. */
   async #beforeSessionEnd(): Promise<void> {
     await this.shutdown();
-    if (this.job !== null && agents.primaryOf(this.job) === undefined && this.#lastPrimary !== null) {
-      agents.claim(this.job, this.#lastPrimary);
+    const key = this.scope.reportHolder();
+    const session = key === null ? undefined : this.#managed.get(key)?.session;
+    if (this.job !== null && agents.primaryOf(this.job) === undefined && session !== undefined) {
+      this.#shownToReport = session;
+      agents.claim(this.job, session);
     }
   }
 
   #afterSessionEnd(): void {
-    if (this.job !== null && this.#lastPrimary !== null) agents.release(this.job, this.#lastPrimary);
+    const shown = this.#shownToReport;
+    this.#shownToReport = null;
+    if (this.job !== null && shown !== null) agents.release(this.job, shown);
   }
 
   /** The coordinator of this job (the same one every time), closing its sessions at shutdown. */
@@ -293,7 +297,7 @@ export class SessionCoordinator {
 
   /** Close every session (the job's shutdown callback calls this). */
   async shutdown(): Promise<void> {
-    const live = [...this.#managed.values()].filter((m) => !AT_REST.includes(this.scope.state(m.key)));
+    const live = [...this.#managed.values()].filter((m) => !this.scope.atRest(m.key));
     await Promise.allSettled(live.map((m) => withTimeout(this.close(m.session), this.closeTimeoutMs, m.key)));
   }
 
@@ -302,29 +306,23 @@ export class SessionCoordinator {
     const m = this.#get(session);
     this.scope.forget(m.key);
     session.off(AgentSessionEventTypes.Close, m.onClose);
-    if (this.#lastPrimary === session) this.#lastPrimary = null;
     this.#managed.delete(m.key);
     this.#keys.delete(session);
   }
 
   // ---------------------------------------------------------------- feeding the core
 
-  /** Feed one event; return the effects for its session, handing any grant to its waiter. */
+  /**
+   * Feed one event; return the effects for its session, handing the waiter whose wait the core
+   * ended its granted plan (or null: closed, or its promotion went back to secondary).
+   */
   #feed(event: Event): Effect[] {
-    const effects = this.scope.handle(event);
-    const own = "session" in event ? event.session : null;
-    const mine = effects.filter((e) => e.session === own);
-    const granted = effects.filter((e) => e.session !== own);
-    const grantee = granted[0]?.session;
-    if (grantee !== undefined) this.#managed.get(grantee)?.grant?.resolve(granted);
-    for (const m of this.#managed.values()) {
-      // a waiting start that ended (closed, or its promotion went back to secondary)
-      if (m.grant !== undefined && m.key !== grantee && this.scope.waiter !== m.key) {
-        const state = this.scope.state(m.key);
-        if (state !== "starting") m.grant.resolve(null);
-      }
+    const outcome = this.scope.step(event);
+    if (outcome.waitOver !== null) {
+      const grant = this.#managed.get(outcome.waitOver)?.grant;
+      grant?.resolve(outcome.grant.length > 0 ? outcome.grant : null);
     }
-    return mine;
+    return outcome.effects;
   }
 
   async #runStart(m: Managed, first: Effect[], claimTimeoutMs: number): Promise<SessionState> {
@@ -342,8 +340,8 @@ export class SessionCoordinator {
     } catch (error) {
       const undo = this.#feed({ name: "start_failed", session: m.key, completed });
       await this.#runAll(m, undo);
-      if (this.scope.state(m.key) === "starting") this.#feed({ name: "closed", session: m.key });
-      if (AT_REST.includes(this.scope.state(m.key))) {
+      if (this.scope.awaitsClosed(m.key)) this.#feed({ name: "closed", session: m.key });
+      if (this.scope.atRest(m.key)) {
         RoomTopics.of(this.room).releaseChat(m.key);
         m.markClosed();
       }
@@ -363,7 +361,7 @@ export class SessionCoordinator {
       const timer = setTimeout(() => {
         m.grant = undefined;
         this.#feed({ name: "start_failed", session: m.key, completed: 0 });
-        if (AT_REST.includes(this.scope.state(m.key))) m.markClosed();
+        if (this.scope.atRest(m.key)) m.markClosed();
         reject(
           new ClaimTimeout(
             `session '${m.key}' waited ${timeoutMs} ms for the releasing primary to let go; close the holder first, or raise claimTimeoutMs.`,
@@ -375,7 +373,7 @@ export class SessionCoordinator {
         resolve: (effects) => {
           clearTimeout(timer);
           m.grant = undefined;
-          if (effects === null && AT_REST.includes(this.scope.state(m.key))) m.markClosed();
+          if (effects === null && this.scope.atRest(m.key)) m.markClosed();
           resolve(effects);
         },
       };
@@ -396,7 +394,7 @@ export class SessionCoordinator {
       }
     } finally {
       m.windingDown = false;
-      if (this.scope.state(m.key) === "draining") this.#feed({ name: "closed", session: m.key });
+      if (this.scope.awaitsClosed(m.key)) this.#feed({ name: "closed", session: m.key });
       if (this.scope.state(m.key) === "closed") {
         RoomTopics.of(this.room).releaseChat(m.key);
         m.markClosed();
@@ -421,14 +419,13 @@ export class SessionCoordinator {
     switch (effect.type) {
       case "ClaimPrimary":
         if (this.job !== null) agents.claim(this.job, m.session);
-        this.#lastPrimary = m.session;
         return;
       case "ReleasePrimary":
         if (this.job !== null) agents.release(this.job, m.session);
         this.#recordings?.restore();
         return;
       case "StartSession":
-        return this.#startLivekit(m, effect.role);
+        return this.#startLivekit(m, effect);
       case "DrainSession":
         m.session.shutdown({ drain: true });
         await m.session.close();
@@ -492,14 +489,15 @@ export class SessionCoordinator {
     m.exports = await runExporters(exporters, info, this.exportTimeoutMs);
   }
 
-  async #startLivekit(m: Managed, role: Role): Promise<void> {
+  async #startLivekit(m: Managed, effect: Extract<Effect, { type: "StartSession" }>): Promise<void> {
     if (m.agent === undefined) throw new Error(`session '${m.key}' has no agent`);
     const options = m.options;
     const wantsText = options.inputOptions?.textEnabled !== false;
     const chat = RoomTopics.of(this.room).planChat(m.key, wantsText);
     const inputOptions = wantsText && !chat.granted ? { ...options.inputOptions, textEnabled: false } : options.inputOptions;
-    const record = this.scope.session(m.key).record;
-    if (role === "primary" && record && this.#recordings !== null) m.recordingPath = this.#recordings.prepare(m.key);
+    // the core's fields say it all: only a primary's start records (a secondary's says false)
+    const record = effect.record;
+    if (record && this.#recordings !== null) m.recordingPath = this.#recordings.prepare(m.key);
     const args = {
       agent: m.agent,
       room: this.room,
@@ -507,7 +505,8 @@ export class SessionCoordinator {
       ...(options.outputOptions === undefined ? {} : { outputOptions: options.outputOptions }),
       ...(this.job === null ? {} : { record }),
     };
-    if (role === "primary") await m.session.start(args);
+    // the core says whether the session keeps the designation agents-js's start gives it
+    if (effect.designation) await m.session.start(args);
     else await agents.shieldDesignation(this.job, () => m.session.start(args));
   }
 
@@ -553,8 +552,7 @@ export class SessionCoordinator {
       exports: [],
       // a session that closes by itself (an error, agents-js's own shutdown) closes in the core too
       onClose: () => {
-        const state = this.scope.has(key) ? this.scope.state(key) : "closed";
-        if (!m.windingDown && (state === "primary" || state === "secondary" || state === "draining")) {
+        if (!m.windingDown && this.scope.isRunning(key)) {
           void this.close(session).catch(() => undefined);
         }
       },
@@ -590,11 +588,8 @@ export class SessionCoordinator {
     if (this.job === null) return;
     const holder = agents.primaryOf(this.job);
     const ours = [...this.#managed.values()].some((m) => m.session === holder);
-    if (holder !== undefined && !ours && this.scope.ownership === "vacant") {
-      this.scope.handle({ name: "foreign_hold", holder: FOREIGN });
-    } else if (holder === undefined && this.scope.foreign) {
-      this.#feed({ name: "foreign_release" });
-    }
+    // agents-js does not say whether a foreign session still runs: it is taken to run
+    this.scope.seeDesignation(holder !== undefined && !ours ? FOREIGN : null, { running: true });
   }
 }
 

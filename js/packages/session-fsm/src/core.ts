@@ -1,5 +1,5 @@
 /** The sans-IO core alone (no @livekit import): `import { Scope } from "livekit-session-fsm/core"`. */
-export { Scope, missingNames, type ScopeSnapshot, type SessionSnapshot } from "./machine.ts";
+export { Scope, missingNames, type Outcome, type ScopeSnapshot, type SessionSnapshot } from "./machine.ts";
 export { TABLE, FORMAT, loadTable } from "./table.ts";
 export type { TableDocument, TableRow, SessionState, OwnershipState, Role, EventName } from "./table.ts";
 export type { Event, SessionEvent, ScopeEvent, Start } from "./events.ts";

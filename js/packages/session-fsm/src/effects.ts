@@ -16,6 +16,12 @@ export type Effect =
       readonly role: Role;
       readonly record: boolean;
       readonly host: boolean;
+      /**
+       * Whether the session holds the job's primary designation once the start returns: agents-js
+       * makes any session that starts while nobody holds it the primary; a start that must not
+       * hold it (a secondary's) leaves it as the start found it.
+       */
+      readonly designation: boolean;
     }
   | { readonly type: "DrainSession"; readonly session: string }
   | { readonly type: "CloseSession"; readonly session: string }

@@ -20,7 +20,9 @@ import { GUARDS } from "./guards.ts";
 import { PLANS } from "./plans.ts";
 import {
   CLOSE_PENDING,
+  CLOSING,
   PROMOTING,
+  RETRACTING,
   WAITING,
   flagBits,
   flagNames,
@@ -110,6 +112,19 @@ export interface SessionSnapshot {
   plan: Effect[];
 }
 
+/** One event's step, sorted for the runtime (`Scope.step`), as in the Python core. */
+export interface Outcome {
+  /** The effects for the event's own session, in order. */
+  readonly effects: Effect[];
+  /**
+   * The session that was waiting for the scope before this step and no longer waits (granted
+   * the scope, or its wait ended: closed, or a promotion back to secondary); else null.
+   */
+  readonly waitOver: string | null;
+  /** The plan the scope was granted with, for `waitOver` (empty: its wait ended without). */
+  readonly grant: Effect[];
+}
+
 export interface ScopeSnapshot {
   ownership: OwnershipState;
   holder: string | null;
@@ -129,6 +144,13 @@ export class Scope implements ScopeView {
   foreign = false;
   /** The start waiting for the releasing holder to let go; it has reserved the scope. */
   waiter: string | null = null;
+  /**
+   * The last session of this scope that claimed it (null once forgotten): the one the end-of-job
+   * report is shown (`reportHolder`). History, not state: snapshots leave it out.
+   */
+  lastHolder: string | null = null;
+  /** The plan `#grant` made during the current `step` (null: no grant). */
+  #granted: Effect[] | null = null;
   readonly #sessions = new Map<string, SessionRecord>();
   readonly #index: Index;
   readonly #table: TableDocument;
@@ -147,6 +169,39 @@ export class Scope implements ScopeView {
 
   resolveRecord(record: boolean | null | undefined): boolean {
     return record ?? this.recordDefault;
+  }
+
+  /** Whether the session holds nothing (created, closed, or unknown): it may start afresh. */
+  atRest(key: string): boolean {
+    const s = this.#sessions.get(key);
+    return s === undefined || this.#table.at_rest.includes(s.state);
+  }
+
+  /**
+   * Whether the livekit session runs and no close of it is under way: when it closes by itself,
+   * that close must be fed as `close`.
+   */
+  isRunning(key: string): boolean {
+    const s = this.#sessions.get(key);
+    return s !== undefined && this.#table.running.includes(s.state) && (s.flags & CLOSING) === 0;
+  }
+
+  /**
+   * Whether the session's close (or a failed start's undoing) was asked for and only `closed` is
+   * awaited: the runtime reports it once those effects ran.
+   */
+  awaitsClosed(key: string): boolean {
+    const s = this.#sessions.get(key);
+    return s !== undefined && (s.flags & (CLOSING | RETRACTING)) !== 0;
+  }
+
+  /**
+   * The session the end-of-job report should see as the job's primary once every session is
+   * closed: the last one of ours that held the scope, unless a foreign session holds it now or
+   * ours was forgotten.
+   */
+  reportHolder(): string | null {
+    return this.foreign ? null : this.lastHolder;
   }
 
   /** The session's state; throws `invalid_transition` for a session the scope does not know. */
@@ -204,9 +259,26 @@ export class Scope implements ScopeView {
       throw new InvalidTransition(`session '${key}' is ${s.state}; close it before forgetting it.`, { session: key });
     }
     this.#sessions.delete(key);
+    if (this.lastHolder === key) this.lastHolder = null;
   }
 
   // ---------------------------------------------------------------- the step
+
+  /**
+   * `handle(event)`, sorted for the runtime: the effects of the event's own session, and the
+   * plan a waiting start was granted (special case 1).
+   */
+  step(event: Event): Outcome {
+    const waiter = this.waiter;
+    this.#granted = null;
+    let effects = this.handle(event);
+    const granted = this.#granted as Effect[] | null;
+    this.#granted = null;
+    if (waiter === null || this.waiter === waiter) return { effects, waitOver: null, grant: [] };
+    if (granted === null) return { effects, waitOver: waiter, grant: [] };
+    effects = effects.filter((e) => e.session !== waiter);
+    return { effects, waitOver: waiter, grant: granted };
+  }
 
   /**
    * Apply one event; return the effects to run, in order. Throws (state unchanged) when the event
@@ -310,6 +382,7 @@ export class Scope implements ScopeView {
     if (target === "claimed" || move === this.#table.scope_event_moves.foreign_hold) {
       this.holder = key;
       this.foreign = foreign;
+      if (!foreign) this.lastHolder = key;
     } else if (target === "vacant") {
       this.holder = null;
       this.foreign = false;
@@ -328,7 +401,25 @@ export class Scope implements ScopeView {
     this.#move(grant.move, key);
     const plan = named("plan", PLANS, promotion ? grant.plans.promotion : grant.plans.start);
     w.plan = plan(this, w, { name: "start", session: key });
+    this.#granted = [...w.plan];
     return [...w.plan];
+  }
+
+  /**
+   * What the runtime saw holding the job's primary designation: `holder` names a session this
+   * scope does not manage (null: nobody, or one of ours), `running` whether it still runs. A
+   * running foreign holder is recorded while the scope is vacant (`foreign_hold`); one that is gone
+   * is forgotten (`foreign_release`). Returns true when the designation must be cleared: its holder
+   * closed without releasing it. The Python core's `Scope.see_designation`.
+   */
+  seeDesignation(holder: string | null, options: { running: boolean }): boolean {
+    if (holder !== null && options.running) {
+      if (this.ownership === "vacant") this.#scopeEvent({ name: "foreign_hold", holder });
+      return false;
+    }
+    // nothing waits while a foreign session holds it: no grant follows
+    if (this.foreign) this.#scopeEvent({ name: "foreign_release" });
+    return holder !== null;
   }
 
   #scopeEvent(event: ScopeEvent): Effect[] {

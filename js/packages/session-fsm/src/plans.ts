@@ -16,7 +16,7 @@ export function plan_primary_start(_scope: S, s: R, _e: E): Effect[] {
   const plan: Effect[] = [
     { type: "ClaimPrimary", session },
     { type: "AttachContext", session },
-    { type: "StartSession", session, role: "primary", record: s.record, host: s.host },
+    { type: "StartSession", session, role: "primary", record: s.record, host: s.host, designation: true },
     { type: "OpenSpan", session, role: "primary" },
   ];
   if (s.record) plan.push({ type: "StartRecording", session });
@@ -28,7 +28,7 @@ export function plan_secondary_start(_scope: S, s: R, _e: E): Effect[] {
   const session = s.key;
   return [
     { type: "AttachContext", session },
-    { type: "StartSession", session, role: "secondary", record: false, host: false },
+    { type: "StartSession", session, role: "secondary", record: false, host: false, designation: false },
     { type: "OpenSpan", session, role: "secondary" },
   ];
 }

@@ -40,6 +40,10 @@ export interface MessageTemplate {
 export interface TableDocument {
   readonly format: number;
   readonly session_states: readonly SessionState[];
+  /** The states in which a session holds nothing (it may start afresh). */
+  readonly at_rest: readonly SessionState[];
+  /** The states in which the livekit session runs (started, not yet closed). */
+  readonly running: readonly SessionState[];
   readonly ownership_states: readonly OwnershipState[];
   readonly roles: readonly Role[];
   readonly events: readonly { name: EventName; class: string; fields: readonly string[] }[];
@@ -57,6 +61,10 @@ export interface TableDocument {
   readonly rows: readonly TableRow[];
   readonly effects: readonly { name: string; fields: readonly string[] }[];
   readonly compensation: Readonly<Record<string, string>>;
+  /** Effects that do no work: they only tell the runtime something. */
+  readonly signals: readonly string[];
+  /** Effects on what every session of a scope shares (their order across sessions matters). */
+  readonly shared: readonly string[];
   readonly errors: readonly { code: string; class: string }[];
   readonly messages: {
     readonly holder: { managed: string; foreign: string; waiter: string };

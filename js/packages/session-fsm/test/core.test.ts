@@ -42,3 +42,39 @@ test("bad input is refused with invalid_input and changes nothing", () => {
   assert.equal(JSON.stringify(scope), before);
   assert.equal(code(() => scope.handle({ name: "close", session: "ghost" })), "invalid_transition");
 });
+
+test("step hands the waiter its granted plan apart from the releasing holder's effects", () => {
+  const scope = new Scope();
+  scope.handle({ name: "start", session: "a" });
+  scope.handle({ name: "started", session: "a" });
+  scope.handle({ name: "close", session: "a" });
+  assert.deepEqual(scope.step({ name: "start", session: "b", role: "primary" }).effects, [
+    { type: "WaitForClaim", session: "b" },
+  ]);
+  const outcome = scope.step({ name: "closed", session: "a" });
+  assert.deepEqual(outcome.effects, []);
+  assert.equal(outcome.waitOver, "b");
+  assert.equal(outcome.grant[0]?.type, "ClaimPrimary");
+  assert.ok(outcome.grant.every((e) => e.session === "b"));
+});
+
+test("running, at rest, the report's holder and a foreign designation come from the core", () => {
+  const scope = new Scope();
+  assert.ok(scope.atRest("a") && !scope.isRunning("a"));
+  scope.handle({ name: "start", session: "a" });
+  assert.ok(!scope.atRest("a") && !scope.isRunning("a"));
+  scope.handle({ name: "started", session: "a" });
+  assert.ok(scope.isRunning("a"));
+  assert.equal(scope.reportHolder(), "a");
+  scope.handle({ name: "close", session: "a" });
+  assert.ok(!scope.isRunning("a") && scope.awaitsClosed("a"));
+  scope.handle({ name: "closed", session: "a" });
+  assert.ok(!scope.awaitsClosed("a"));
+  assert.equal(scope.reportHolder(), "a");
+  assert.equal(scope.seeDesignation("x", { running: true }), false);
+  assert.ok(scope.foreign && scope.reportHolder() === null);
+  assert.equal(scope.seeDesignation("x", { running: false }), true); // closed: clear it
+  assert.ok(!scope.foreign && scope.ownership === "vacant");
+  scope.forget("a");
+  assert.equal(scope.reportHolder(), null);
+});
