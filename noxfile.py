@@ -1,9 +1,10 @@
 """The livekit-agents version matrix: one nox session per supported minor.
 
 `make matrix` runs `matrix` (every supported minor, the newest patch of each, with the `livekit`
-rtc version that release pins) and then `table`; `make matrix-edges` runs the oldest and the
-newest only (CI); `make matrix-latest` runs `latest`: the newest livekit-agents on PyPI,
-whatever our pins say, to tell whether a new release still works.
+rtc version that release pins, or before 1.5, the one `RTC` names or the newest it and our pin
+allow) and then `table`; `make matrix-edges` runs the oldest and the newest only (`EDGES`, the
+sessions tagged `edges`: CI); `make matrix-latest` runs `latest`: the newest livekit-agents on
+PyPI, whatever our pins say, to tell whether a new release still works.
 
 Each `matrix` session runs the integration suite (the peer check included) and writes its result
 to `matrix/<livekit-agents version>.json`; `table` turns the results into the generated section
@@ -26,11 +27,17 @@ README = ROOT / "README.md"
 BEGIN = "<!-- generated:compatibility (make matrix) -->"
 END = "<!-- /generated:compatibility -->"
 
-#: The newest patch of every supported minor, oldest first. Each pins its `livekit` exactly.
-SUPPORTED = ["1.5.17", "1.6.10", "1.7.1", "1.8.9"]
+#: The newest patch of every supported minor, oldest first. From 1.5 each pins its `livekit`
+#: exactly; 1.0 to 1.2 take a range, and pip installs the newest our own pin allows.
+SUPPORTED = ["1.0.23", "1.1.7", "1.2.18", "1.5.17", "1.6.10", "1.7.1", "1.8.9"]
 EDGES = [SUPPORTED[0], SUPPORTED[-1]]
 
-#: livekit-agents 1.5 to 1.7 import httpx without requiring it (any model plugin brings it).
+#: The `livekit` installed with a release that takes a range rather than a pin: the oldest
+#: supported release runs on the oldest `livekit` it allows, which is the floor of our own pin
+#: (the others get the newest our pin allows, whatever pip finds).
+RTC = {"1.0.23": "1.0.7"}
+
+#: livekit-agents 1.0 to 1.7 import httpx without requiring it (any model plugin brings it).
 EXTRA = ["httpx"]
 
 nox.options.sessions = ["matrix", "table"]
@@ -106,11 +113,12 @@ def _install(session: nox.Session, agents: str | None) -> None:
         session.install("-e", ".[testing]", *EXTRA)
         session.install("--upgrade", "livekit-agents")
     else:
-        session.install("-e", ".[testing]", f"livekit-agents=={agents}", *EXTRA)
+        rtc = [f"livekit=={RTC[agents]}"] if agents in RTC else []
+        session.install("-e", ".[testing]", f"livekit-agents=={agents}", *rtc, *EXTRA)
 
 
 @nox.session
-@nox.parametrize("agents", SUPPORTED)
+@nox.parametrize("agents", [nox.param(v, tags=["edges"] if v in EDGES else []) for v in SUPPORTED])
 def matrix(session: nox.Session, agents: str) -> None:
     """The integration suite and the peer check on one supported livekit-agents release."""
     _install(session, agents)
@@ -125,7 +133,7 @@ def latest(session: nox.Session) -> None:
     _suite(session, Path(session.create_tmp()))
 
 
-@nox.session(python=False)
+@nox.session(python=False, tags=["edges"])
 def table(session: nox.Session) -> None:
     """Write the compatibility table from the last results (`matrix/*.json`)."""
     write_table()

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
         RecordingExportResult,
         RecordingInfo,
     )
+    from ._adapters.roomio import LegacyRoomOptions
     from ._runtime import ParticipantFanout, ParticipantSession, SessionCoordinator, listen_only
     from .fsm import OwnershipState, Role, Scope, SessionLifecycleError, SessionState, errors
 
@@ -32,6 +33,7 @@ _HOMES = {
     "DirectoryExporter": "._adapters.exporters",
     "ExportOutcome": "._adapters.exporters",
     "HttpPutExporter": "._adapters.exporters",
+    "LegacyRoomOptions": "._adapters.roomio",
     "RecordingExporter": "._adapters.exporters",
     "RecordingExportResult": "._adapters.exporters",
     "RecordingInfo": "._adapters.exporters",
@@ -51,6 +53,7 @@ __all__ = [
     "DirectoryExporter",
     "ExportOutcome",
     "HttpPutExporter",
+    "LegacyRoomOptions",
     "OwnershipState",
     "ParticipantFanout",
     "ParticipantSession",

@@ -5,13 +5,17 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 import pytest_asyncio
 from aiohttp import web
-from livekit.agents import Agent, AgentSession
+from livekit.agents import Agent, AgentSession, JobContext
 
+from session_fsm import SessionCoordinator
+from session_fsm._adapters import agents
 from session_fsm._adapters.capabilities import CAPABILITIES
+from session_fsm._adapters.room import HOST_TOPIC
 from session_fsm.testing._audio import ToneInput
 
 short_recordings = pytest.mark.skipif(
@@ -26,6 +30,34 @@ host_opt_out = pytest.mark.skipif(
 )
 
 
+def needs(capability: str) -> pytest.MarkDecorator:
+    """Skip a test that cannot apply where the installed livekit-agents lacks `capability`
+    (livekit-agents 1.0 to 1.2 have no primary designation, session host or session
+    recording), naming what is missing."""
+    return pytest.mark.skipif(
+        not getattr(CAPABILITIES, capability),
+        reason=f"livekit-agents here has no {capability}",
+    )
+
+
+#: The host handler a primary registers, where livekit has a session host (1.5+; before 1.3
+#: nothing hosts): `[PRE_CONNECT_TOPIC, *HOSTED]` is the primary's byte-stream handlers.
+HOSTED = [HOST_TOPIC] if CAPABILITIES.session_host else []
+
+
+def host_owned_by(key: str) -> dict[str, str]:
+    """The host topic's entry in `RoomTopics.owners` when `key` hosts (none without a host)."""
+    return {HOST_TOPIC: key} if CAPABILITIES.session_host else {}
+
+
+def designated(job: JobContext) -> AgentSession[Any] | None:
+    """The job's primary designation: livekit's, where it has one; before 1.3 livekit has
+    none, and the designation is the library's own (the job coordinator's primary)."""
+    if CAPABILITIES.primary_designation:
+        return agents.job_primary(job)
+    return SessionCoordinator.for_job(job).primary
+
+
 def agent(name: str = "agent") -> Agent:
     return Agent(instructions=f"You are {name}.")
 
@@ -33,6 +65,32 @@ def agent(name: str = "agent") -> Agent:
 def new_session() -> AgentSession[None]:
     """A real AgentSession with no models: enough for lifecycle, RoomIO and recording."""
     return AgentSession()
+
+
+def _bare_start_waits() -> bool:
+    """Whether livekit's `AgentSession.start` waits on anything on an offline Room (measured
+    once, on a throwaway Room without a job): livekit-agents 1.0's runs to its end without
+    suspending, so nothing (a close, a cancellation) can arrive during it."""
+    from session_fsm.testing._offline import offline_room
+
+    async def probe() -> bool:
+        session = new_session()
+        start = asyncio.ensure_future(session.start(agent(), room=offline_room()))
+        await asyncio.sleep(0)  # one step of the start: the whole of it, if it never waits
+        waits = not start.done()
+        await start
+        await agents.undo_partial_start(session)
+        return waits
+
+    return asyncio.run(probe())
+
+
+#: For the race and cancellation tests: see `_bare_start_waits`.
+start_waits = pytest.mark.skipif(
+    not _bare_start_waits(),
+    reason="livekit-agents here starts a session offline without suspending: nothing can "
+    "arrive during its start",
+)
 
 
 #: livekit-agents before 1.7 writes a recording every 2.5 s and drops the rest at close, so a

@@ -2,26 +2,35 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import attrs
 import pytest
 from livekit import rtc
 from livekit.agents import JobContext
 
-from session_fsm import SessionCoordinator, SessionLifecycleError, SessionState
+from session_fsm import DirectoryExporter, SessionCoordinator, SessionLifecycleError, SessionState
 from session_fsm._adapters import agents
 from session_fsm._adapters.capabilities import ABSENT, CAPABILITIES, REQUIRED, Capabilities
 from session_fsm._adapters.room import HOST_TOPIC, RoomTopics
 from session_fsm._runtime import coordinator as coordinator_module
 from session_fsm._runtime import effects as effects_module
 
-from .conftest import agent, new_session
+from .conftest import agent, needs, new_session
 
 
 def test_the_installed_livekit_has_what_the_library_needs() -> None:
+    """With a primary designation (1.3+), what the library needs to manage it; before 1.3
+    there is none, and the library works without (its own scope ownership)."""
     assert Capabilities.detect() == CAPABILITIES
-    assert [name for name in REQUIRED if not getattr(CAPABILITIES, name)] == []
+    if CAPABILITIES.primary_designation:
+        assert [name for name in REQUIRED if not getattr(CAPABILITIES, name)] == []
+    else:
+        assert not CAPABILITIES.session_host and not CAPABILITIES.session_recording
 
 
+@needs("primary_designation")
 @pytest.mark.parametrize("missing", REQUIRED)
 async def test_a_livekit_without_a_required_feature_refuses_every_start(
     missing: str, monkeypatch: pytest.MonkeyPatch, offline_room: rtc.Room
@@ -35,6 +44,7 @@ async def test_a_livekit_without_a_required_feature_refuses_every_start(
     assert coord.sessions() == {} and agents.byte_stream_topics(offline_room) == []
 
 
+@needs("session_host")
 async def test_host_false_needs_session_host_opt_out(
     monkeypatch: pytest.MonkeyPatch, offline_room: rtc.Room
 ) -> None:
@@ -48,19 +58,63 @@ async def test_host_false_needs_session_host_opt_out(
 
 
 def test_start_keywords_follow_the_installed_version() -> None:
-    assert attrs.evolve(CAPABILITIES, host_opt_out=True).start_kwargs(record=True, host=False) == {
+    recording = attrs.evolve(CAPABILITIES, session_recording=True)
+    assert attrs.evolve(recording, host_opt_out=True).start_kwargs(record=True, host=False) == {
         "record": True,
         "session_host": False,
     }
-    assert attrs.evolve(CAPABILITIES, host_opt_out=False).start_kwargs(record=True, host=True) == {
+    assert attrs.evolve(recording, host_opt_out=False).start_kwargs(record=True, host=True) == {
         "record": True
     }
+    before_1_3 = attrs.evolve(CAPABILITIES, session_recording=False, host_opt_out=False)
+    assert before_1_3.start_kwargs(record=False, host=False) == {}
+
+
+#: livekit-agents 1.0 to 1.2, as far as starting a session goes.
+WITHOUT_DESIGNATION = {
+    "primary_designation": False,
+    "primary_reentrant": False,
+    "session_recording": False,
+    "session_host": False,
+    "host_opt_out": False,
+}
+
+
+@pytest.mark.parametrize(
+    ("asked", "missing"),
+    [("record", "session_recording"), ("exporter", "session_recording"), ("host", "session_host")],
+)
+async def test_without_designation_what_needs_recording_or_a_host_is_refused(
+    asked: str,
+    missing: str,
+    monkeypatch: pytest.MonkeyPatch,
+    offline_room: rtc.Room,
+    offline_job: JobContext,
+    tmp_path: Path,
+) -> None:
+    """livekit-agents before 1.3 (simulated on the installed one): the start is refused with
+    `unsupported_by_livekit` naming the missing capability, and nothing changes."""
+    older = attrs.evolve(CAPABILITIES, **WITHOUT_DESIGNATION)
+    monkeypatch.setattr(coordinator_module, "CAPABILITIES", older)
+    coord = SessionCoordinator.for_job(offline_job)
+    choices: dict[str, dict[str, Any]] = {
+        "record": {"record": True},
+        "exporter": {"exporter": DirectoryExporter(tmp_path)},
+        "host": {"host": True},
+    }
+    options = choices[asked]
+    with pytest.raises(SessionLifecycleError) as caught:
+        await coord.start(new_session(), agent(), name="s", **options)
+    assert caught.value.code == "unsupported_by_livekit" and missing in caught.value.message
+    assert coord.sessions() == {} and agents.byte_stream_topics(offline_room) == []
+    assert agents.text_stream_topics(offline_room) == []
 
 
 def test_every_capability_says_what_its_absence_means() -> None:
     assert set(ABSENT) == set(attrs.fields_dict(Capabilities))
 
 
+@needs("session_host")
 async def test_without_host_opt_out_a_secondary_is_kept_from_hosting_by_a_stand_in(
     monkeypatch: pytest.MonkeyPatch, offline_room: rtc.Room, offline_job: JobContext
 ) -> None:

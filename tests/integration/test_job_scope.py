@@ -10,6 +10,7 @@ from livekit.agents import JobContext
 
 from session_fsm import OwnershipState, SessionCoordinator, SessionLifecycleError, SessionState
 from session_fsm._adapters import agents
+from session_fsm._adapters.capabilities import CAPABILITIES
 from session_fsm._adapters.room import CHAT_TOPIC, HOST_TOPIC, PRE_CONNECT_TOPIC, RoomTopics
 from session_fsm.fsm import _effects as fx
 from session_fsm.fsm.errors import StartFailedError
@@ -17,7 +18,17 @@ from session_fsm.testing._cancel import cancel_at
 from session_fsm.testing._faults import Fault, inject
 from session_fsm.testing._offline import run_job_shutdown
 
-from .conftest import agent, new_session, session_lasts, toned
+from .conftest import (
+    HOSTED,
+    agent,
+    designated,
+    host_owned_by,
+    needs,
+    new_session,
+    session_lasts,
+    start_waits,
+    toned,
+)
 
 
 def handlers(room: rtc.Room) -> tuple[list[str], list[str]]:
@@ -33,20 +44,20 @@ async def test_five_secondaries_beside_one_primary_share_one_host_handler(
     for i, s in enumerate(secondaries):
         assert await coordinator.start(s, agent(), name=f"t{i}") is SessionState.SECONDARY
     byte, text = handlers(offline_room)
-    assert byte == [PRE_CONNECT_TOPIC, HOST_TOPIC] and text == [CHAT_TOPIC]
+    assert byte == [PRE_CONNECT_TOPIC, *HOSTED] and text == [CHAT_TOPIC]
     assert RoomTopics.of(offline_room).owners == {
-        HOST_TOPIC: "host",
+        **host_owned_by("host"),
         PRE_CONNECT_TOPIC: "host",
         CHAT_TOPIC: "host",
     }
-    assert agents.job_primary(offline_job) is primary
+    assert designated(offline_job) is primary
     assert coordinator.denied_topics(secondaries[0]) == {
         PRE_CONNECT_TOPIC: "host",
         CHAT_TOPIC: "host",
     }
-    # livekit 1.8.9 lets a closing secondary remove the primary's pre-connect handler
+    # livekit 1.0 to 1.8.9 lets a closing secondary remove the primary's pre-connect handler
     await coordinator.close(secondaries[0])
-    assert handlers(offline_room) == ([PRE_CONNECT_TOPIC, HOST_TOPIC], [CHAT_TOPIC])
+    assert handlers(offline_room) == ([PRE_CONNECT_TOPIC, *HOSTED], [CHAT_TOPIC])
     assert coordinator.violations() == []
     await coordinator.aclose()
     assert handlers(offline_room) == ([], [])
@@ -54,6 +65,7 @@ async def test_five_secondaries_beside_one_primary_share_one_host_handler(
     assert coordinator.ownership is OwnershipState.VACANT
 
 
+@needs("session_recording")
 async def test_record_false_then_record_true_back_to_back(
     coordinator: SessionCoordinator, offline_job: JobContext
 ) -> None:
@@ -72,6 +84,7 @@ async def test_record_false_then_record_true_back_to_back(
     assert agents.job_primary(offline_job) is None
 
 
+@needs("session_recording")
 async def test_sequential_primaries_record_to_their_own_files(
     coordinator: SessionCoordinator,
 ) -> None:
@@ -88,6 +101,7 @@ async def test_sequential_primaries_record_to_their_own_files(
     assert all(p.read_bytes()[:4] == b"OggS" for p in paths)
 
 
+@start_waits
 async def test_close_racing_start_never_errors(
     coordinator: SessionCoordinator, offline_room: rtc.Room
 ) -> None:
@@ -106,9 +120,10 @@ async def test_a_start_waits_for_the_releasing_primary_then_takes_over(
     closing = asyncio.ensure_future(coordinator.close(a))
     await asyncio.sleep(0)  # let the close begin: the scope is releasing
     assert coordinator.ownership is OwnershipState.RELEASING
-    state = await coordinator.start(b, agent(), role="primary", record=True, name="b")
+    record = True if CAPABILITIES.session_recording else None  # (none before 1.3)
+    state = await coordinator.start(b, agent(), role="primary", record=record, name="b")
     assert state is SessionState.PRIMARY and await closing is SessionState.CLOSED
-    assert agents.job_primary(offline_job) is b
+    assert designated(offline_job) is b
 
 
 async def test_primary_conflict_names_the_holder(coordinator: SessionCoordinator) -> None:
@@ -119,6 +134,7 @@ async def test_primary_conflict_names_the_holder(coordinator: SessionCoordinator
     assert "other" not in coordinator.sessions()
 
 
+@start_waits
 @pytest.mark.parametrize("scenario", ["vacant", "secondary", "waiting", "promotion"])
 async def test_cancellation_at_every_await_leaves_nothing_held(
     coordinator: SessionCoordinator, offline_room: rtc.Room, offline_job: JobContext, scenario: str
@@ -156,6 +172,7 @@ async def test_cancellation_at_every_await_leaves_nothing_held(
     assert k >= 2, "the operation has at least one await to cut"
 
 
+@needs("session_shutdown")
 async def test_a_session_closing_itself_drives_the_machine_to_closed(
     coordinator: SessionCoordinator, offline_room: rtc.Room
 ) -> None:
@@ -206,6 +223,7 @@ async def test_a_secondary_left_running_by_a_failed_promotion_is_still_watched(
     assert coordinator.violations() == []
 
 
+@needs("session_end_step")
 async def test_job_shutdown_closes_every_session_before_the_room_disconnects(
     coordinator: SessionCoordinator, offline_job: JobContext
 ) -> None:
@@ -219,6 +237,21 @@ async def test_job_shutdown_closes_every_session_before_the_room_disconnects(
     assert at_disconnect == [SessionState.CLOSED] * 3
 
 
+async def test_job_shutdown_closes_every_session(
+    coordinator: SessionCoordinator, offline_job: JobContext
+) -> None:
+    """Whatever the livekit-agents: before 1.3 the job disconnects first and the coordinator
+    closes its sessions in the shutdown callbacks that follow."""
+    sessions = [new_session() for _ in range(3)]
+    for i, s in enumerate(sessions):
+        await coordinator.start(s, agent(), name=f"s{i}")
+    await run_job_shutdown(offline_job)
+    assert [coordinator.state(s) for s in sessions] == [SessionState.CLOSED] * 3
+    assert not any(agents.is_running(s) for s in sessions)
+    assert coordinator.violations() == []
+
+
+@needs("session_end_step")
 @pytest.mark.parametrize("forget", [False, True])
 async def test_the_end_of_job_report_sees_the_last_primary_unless_it_was_forgotten(
     offline_job: JobContext, forget: bool
@@ -244,6 +277,7 @@ async def test_the_end_of_job_report_sees_the_last_primary_unless_it_was_forgott
     assert agents.job_primary(offline_job) is None
 
 
+@needs("primary_designation")
 async def test_a_foreign_primary_makes_auto_secondary_and_primary_conflict(
     coordinator: SessionCoordinator, offline_room: rtc.Room, offline_job: JobContext
 ) -> None:
@@ -269,9 +303,12 @@ async def test_promotion_hosts_the_room(
     await coordinator.start(t, agent(), name="t")
     await coordinator.close(a)
     assert await coordinator.promote(t) is SessionState.PRIMARY
-    assert RoomTopics.of(offline_room).owner(HOST_TOPIC) == "t"
-    assert HOST_TOPIC in agents.byte_stream_topics(offline_room)
-    assert agents.job_primary(offline_job) is t
+    if CAPABILITIES.session_host:
+        assert RoomTopics.of(offline_room).owner(HOST_TOPIC) == "t"
+        assert HOST_TOPIC in agents.byte_stream_topics(offline_room)
+    else:  # before livekit-agents 1.3 nothing hosts: a promotion takes the scope only
+        assert HOST_TOPIC not in agents.byte_stream_topics(offline_room)
+    assert designated(offline_job) is t and coordinator.violations() == []
     await coordinator.close(t)
     assert agents.byte_stream_topics(offline_room) == []
 

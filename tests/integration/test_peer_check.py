@@ -1,7 +1,8 @@
 """The peer check: each seed bug reproduced on BARE livekit-agents of the installed version, then
 shown fixed with the library, on the real objects (the job's primary, the Room's handler tables,
 the recorder's files). `make matrix` runs it on every supported minor; a bug the installed
-version cannot have (no session host before 1.5) is skipped with the capability that is missing.
+version cannot have (no designation before 1.3, no session host before 1.5, a `lk.chat` handler
+left behind only on 1.0) is skipped with the capability that is missing (or present).
 
 If a bare half stops failing, livekit fixed the bug: the test fails so that the compatibility
 table and the adapters are revisited, rather than the library working around what is gone.
@@ -9,6 +10,7 @@ table and the adapters are revisited, rather than the library working around wha
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +20,7 @@ from livekit.agents import AgentSession
 from session_fsm import SessionCoordinator, SessionLifecycleError, SessionState
 from session_fsm._adapters import agents
 from session_fsm._adapters.capabilities import CAPABILITIES
-from session_fsm._adapters.room import HOST_TOPIC, PRE_CONNECT_TOPIC
+from session_fsm._adapters.room import CHAT_TOPIC, HOST_TOPIC, PRE_CONNECT_TOPIC, RoomTopics
 from session_fsm.testing._offline import offline_job, offline_room
 
 from .conftest import agent, new_session, session_lasts, toned
@@ -31,6 +33,10 @@ needs = {
     )
     for name in ("primary_designation", "session_recording", "session_host")
 }
+
+
+#: What a bare start passes to say "do not record" (before 1.3 there is no `record=`).
+BARE: dict[str, Any] = {"record": False} if CAPABILITIES.session_recording else {}
 
 
 async def _close_quietly(*sessions: AgentSession[Any]) -> None:
@@ -64,27 +70,75 @@ async def test_seed_001_the_primary_designation_is_released_on_close() -> None:
         assert agents.job_primary(job) is None
 
 
-async def test_closing_a_secondary_keeps_the_primarys_pre_connect_handler() -> None:
+def _taken(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """livekit's warnings that a RoomIO topic was already taken by another session."""
+    messages = [r.getMessage() for r in caplog.records]
+    return [m for m in messages if "already" in m and (PRE_CONNECT_TOPIC in m or CHAT_TOPIC in m)]
+
+
+async def test_closing_a_secondary_keeps_the_primarys_pre_connect_handler(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING)
     room = offline_room()
     with offline_job(room):
         primary, secondary = new_session(), new_session()
-        await primary.start(agent(), room=room, record=False)
-        await secondary.start(agent(), room=room, record=False)
+        await primary.start(agent(), room=room, **BARE)
+        await secondary.start(agent(), room=room, **BARE)
+        assert _taken(caplog)  # bare: the second session's RoomIO finds its topics taken
         assert PRE_CONNECT_TOPIC in agents.byte_stream_topics(room)
         await secondary.aclose()
         assert PRE_CONNECT_TOPIC not in agents.byte_stream_topics(room)  # bare: the owner's, gone
         await primary.aclose()
 
+    caplog.clear()
     room = offline_room()
     with offline_job(room) as job:
         coord = SessionCoordinator.for_job(job)
         primary, secondary = new_session(), new_session()
         assert await coord.start(primary, agent(), name="p") is SessionState.PRIMARY
         assert await coord.start(secondary, agent(), name="s") is SessionState.SECONDARY
+        # the secondary asks for no topic the primary holds, and is told which it did not get
+        assert _taken(caplog) == []
+        assert coord.denied_topics(secondary) == {PRE_CONNECT_TOPIC: "p", CHAT_TOPIC: "p"}
+        chat = agents.stream_handler_tables(room)[1][CHAT_TOPIC]
         await coord.close(secondary)
         assert PRE_CONNECT_TOPIC in agents.byte_stream_topics(room)
+        assert agents.stream_handler_tables(room)[1][CHAT_TOPIC] is chat  # the primary's, kept
         await coord.aclose()
         assert agents.byte_stream_topics(room) == []
+
+
+@pytest.mark.skipif(
+    CAPABILITIES.chat_released_at_close, reason="livekit-agents here has chat_released_at_close"
+)
+async def test_a_closed_session_leaves_no_chat_handler_for_the_next_one() -> None:
+    """livekit-agents 1.0: RoomIO never removes its `lk.chat` handler, so after a session closed
+    the Room still routes chat to its closed RoomIO, and the next session gets none."""
+    room = offline_room()
+    with offline_job(room):
+        first, second = new_session(), new_session()
+        await first.start(agent(), room=room)
+        await first.aclose()
+        assert CHAT_TOPIC in agents.text_stream_topics(room)  # bare: left behind
+        await second.start(agent(), room=room)
+        chat = agents.stream_handler_tables(room)[1][CHAT_TOPIC]
+        assert getattr(chat, "__self__", None) is not second._room_io  # bare: not the new one's
+        await second.aclose()
+
+    room = offline_room()
+    with offline_job(room) as job:
+        coord = SessionCoordinator.for_job(job)
+        first, second = new_session(), new_session()
+        assert await coord.start(first, agent(), name="first") is SessionState.PRIMARY
+        await coord.close(first)
+        assert CHAT_TOPIC not in agents.text_stream_topics(room)
+        assert await coord.start(second, agent(), name="second") is SessionState.PRIMARY
+        chat = agents.stream_handler_tables(room)[1][CHAT_TOPIC]
+        assert getattr(chat, "__self__", None) is second._room_io
+        assert RoomTopics.of(room).owner(CHAT_TOPIC) == "second"
+        await coord.aclose()
+        assert agents.text_stream_topics(room) == []
 
 
 @needs["session_host"]

@@ -7,7 +7,8 @@ from livekit import rtc
 
 from session_fsm import SessionCoordinator, SessionLifecycleError, SessionState
 from session_fsm._adapters import agents
-from session_fsm._adapters.room import HOST_TOPIC, RoomTopics
+from session_fsm._adapters.capabilities import CAPABILITIES
+from session_fsm._adapters.room import CHAT_TOPIC, HOST_TOPIC, PRE_CONNECT_TOPIC, RoomTopics
 
 from .conftest import agent, host_opt_out, new_session
 
@@ -35,3 +36,26 @@ async def test_recording_needs_a_job(offline_room: rtc.Room) -> None:
         await coord.start(new_session(), agent(), record=True)
     assert caught.value.code == "invalid_input"
     assert coord.sessions() == {}
+
+
+@pytest.mark.skipif(
+    CAPABILITIES.session_host, reason="livekit-agents here has session_host (the test above)"
+)
+async def test_without_a_session_host_sessions_share_a_room_and_its_topics_stay_the_primarys(
+    offline_room: rtc.Room,
+) -> None:
+    """livekit-agents 1.0 to 1.2: nothing hosts, so a Room takes several sessions without a job;
+    bare, the second one finds the RoomIO topics taken and removes the pre-connect handler when
+    it closes (the peer check shows it). Here the primary keeps them."""
+    coord = SessionCoordinator.for_room(offline_room)
+    a, b = new_session(), new_session()
+    assert await coord.start(a, agent(), name="a") is SessionState.PRIMARY
+    assert await coord.start(b, agent(), name="b") is SessionState.SECONDARY
+    assert coord.denied_topics(b) == {PRE_CONNECT_TOPIC: "a", CHAT_TOPIC: "a"}
+    await coord.close(b)
+    assert agents.byte_stream_topics(offline_room) == [PRE_CONNECT_TOPIC]
+    assert agents.text_stream_topics(offline_room) == [CHAT_TOPIC]
+    assert coord.violations() == []
+    await coord.aclose()
+    assert agents.byte_stream_topics(offline_room) == []
+    assert agents.text_stream_topics(offline_room) == []

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import asyncio
 
-from livekit.agents.telemetry import tracer
+import pytest
 from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from session_fsm import SessionCoordinator
 from session_fsm._adapters import agents
+from session_fsm._adapters.capabilities import CAPABILITIES
 
-from .conftest import agent, new_session, session_lasts, toned
+from .conftest import agent, needs, new_session, session_lasts, toned
+
+if not CAPABILITIES.session_span:  # livekit-agents 1.0 and 1.1 have no OpenTelemetry
+    pytest.skip("livekit-agents here has no session_span", allow_module_level=True)
+
+from livekit.agents.telemetry import tracer
 
 
 def by_name(spans: InMemorySpanExporter) -> dict[str, list[ReadableSpan]]:
@@ -55,7 +61,8 @@ async def test_roles_links_states_and_the_token(
     primary, secondary = new_session(), new_session()
     await coordinator.start(primary, agent(), name="p")
     await coordinator.start(secondary, agent(), name="s")
-    assert agents.has_trace_token(primary)
+    # livekit leaves its trace context attached after start (1.3+; before, it detaches it)
+    assert agents.has_trace_token(primary) is CAPABILITIES.session_trace_token
     await coordinator.close(secondary)
     await coordinator.close(primary)
     assert not agents.has_trace_token(primary) and not agents.has_trace_token(secondary)
@@ -68,6 +75,7 @@ async def test_roles_links_states_and_the_token(
     assert states == ["starting", "primary", "draining"]  # the span ends inside the close
 
 
+@needs("session_recording")
 async def test_the_span_ends_after_the_recording_references(
     coordinator: SessionCoordinator, span_exporter: InMemorySpanExporter
 ) -> None:

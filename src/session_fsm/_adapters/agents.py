@@ -1,10 +1,12 @@
 """livekit-agents `AgentSession` and `JobContext`, and the ONE place the library touches livekit's
 private attributes.
 
-Tested on every supported livekit-agents minor, 1.5 to 1.8 (`make matrix`); what differs between
-them is found by feature tests in `capabilities.py`, and each function below works on all of them
-or is only reached where `CAPABILITIES` says the feature exists. Each private attribute below is
-touched because livekit offers no public way to do what the core asks:
+Tested on every supported livekit-agents minor (`make matrix`); what differs between them is found
+by feature tests in `capabilities.py`, and each function below works on all of them or is only
+reached where `CAPABILITIES` says the feature exists. Where an attribute does not exist at all
+(before 1.3: no designation, no session host, no recorder, no session-end step; before 1.2: no
+session span), the function that touches it is a documented no-op or reports "none". Each
+private attribute below is touched because livekit offers no public way to do what the core asks:
 
 - `JobContext._primary_agent_session`: claim and *release* the job's primary designation (livekit
   never releases it, so a later primary fails), and read a holder this library does not manage.
@@ -26,6 +28,8 @@ touched because livekit offers no public way to do what the core asks:
   seats participants in an unconnected Room, as `connect()` would.
 - `JobContext._connected`, `job._JobContextVar`: before 1.6 (no `livekit.agents.testing`), the
   offline test kit builds livekit's fake job itself, as `fake_job_context` does.
+- `AgentSession._started`, `_activity`, `_room_io`: on 1.0 only, reset after `aclose()` (1.0
+  leaves them set, so the session could never start again; 1.1 resets them itself).
 """
 
 from __future__ import annotations
@@ -41,14 +45,14 @@ from typing import TYPE_CHECKING, Any
 from livekit import rtc
 from livekit.agents import AgentSession, JobContext
 from livekit.agents.voice.events import CloseEvent
-from livekit.agents.voice.recorder_io import RecorderIO
 from opentelemetry import context as otel_context
 from opentelemetry.trace import Span
 
 from ..fsm.errors import UnsupportedByLivekit
 from .capabilities import CAPABILITIES
 
-if TYPE_CHECKING:  # livekit-agents 1.5+ only: imported where used, behind CAPABILITIES
+if TYPE_CHECKING:  # livekit-agents 1.5+ (1.3+) only: imported where used, behind CAPABILITIES
+    from livekit.agents.voice.recorder_io import RecorderIO
     from livekit.agents.voice.remote_session import SessionHost
 
 # --------------------------------------------------------------------------- our own attributes
@@ -102,7 +106,10 @@ def unseat_participant(room: rtc.Room, identity: str) -> rtc.RemoteParticipant |
 
 def job_primary(job: JobContext) -> AgentSession[Any] | None:
     """The job's primary; None while only the 1.5 stand-in holds it (another start under way
-    reads the designation as free, not as a foreign session)."""
+    reads the designation as free, not as a foreign session), and always None before 1.3 (no
+    designation: the scope's own ownership is the only one)."""
+    if not CAPABILITIES.primary_designation:
+        return None
     holder = job._primary_agent_session
     return None if holder is _STAND_IN else holder
 
@@ -131,7 +138,7 @@ def offline_job_context(room: rtc.Room, job_id: str) -> Iterator[JobContext]:
         url="",
         token="",
         worker_id="fake",
-        fake_job=True,
+        **({"fake_job": True} if CAPABILITIES.fake_job_flag else {}),
     )
     proc = job_module.JobProcess(
         executor_type=job_module.JobExecutorType.THREAD, user_arguments=None, http_proxy=None
@@ -160,7 +167,16 @@ class _NoInference:
 
 
 def set_job_primary(job: JobContext, session: AgentSession[Any] | None) -> None:
-    job._primary_agent_session = session
+    """Claim or release livekit's designation. Before 1.3 livekit has none: a no-op (the core's
+    scope ownership alone makes the primary, and nothing at livekit is taken)."""
+    if CAPABILITIES.primary_designation:
+        job._primary_agent_session = session
+
+
+def job_records(job: JobContext) -> bool:
+    """Whether the job asks its primary to record: the job's `enable_recording`, where livekit
+    can record a session (before 1.3 it cannot: a job's setting records nothing)."""
+    return CAPABILITIES.session_recording and bool(job.job.enable_recording)
 
 
 def set_session_directory(job: JobContext, path: Path) -> None:
@@ -177,7 +193,10 @@ def hook_session_end(
     after: Callable[[], Awaitable[None]],
 ) -> None:
     """Run `before` and `after` around livekit's session-end step (which precedes the
-    disconnect)."""
+    disconnect). Before 1.3 there is no such step (the job disconnects, then runs its shutdown
+    callbacks, where the coordinator closes its sessions): nothing to hook."""
+    if not CAPABILITIES.session_end_step:
+        return
     original = job._on_session_end
 
     async def on_session_end() -> None:
@@ -190,8 +209,20 @@ def hook_session_end(
     job._on_session_end = on_session_end  # type: ignore[method-assign]
 
 
+def on_job_shutdown(job: JobContext, callback: Callable[[], Awaitable[None]]) -> None:
+    """Run `callback` at the job's shutdown. Registered as a plain function of the reason:
+    livekit-agents 1.0 counts a bound method's `self` as the reason argument and would call
+    `callback(reason)`."""
+
+    async def on_shutdown(reason: str) -> None:
+        await callback()
+
+    job.add_shutdown_callback(on_shutdown)
+
+
 async def run_session_end(job: JobContext) -> None:
-    await job._on_session_end()
+    if CAPABILITIES.session_end_step:
+        await job._on_session_end()
 
 
 async def run_shutdown_callbacks(job: JobContext, reason: str) -> None:
@@ -214,6 +245,23 @@ def on_close(session: AgentSession[Any], listener: Callable[[CloseEvent], None])
     session.on("close", listener)
 
 
+def close_reason(event: CloseEvent) -> str:
+    """Why livekit closed the session (1.0 says nothing: "unknown")."""
+    reason = getattr(event, "reason", None)  # 1.1+; a pydantic model has no field to test first
+    return "unknown" if reason is None else str(reason.value)
+
+
+async def aclose_session(session: AgentSession[Any]) -> None:
+    """`aclose()`, leaving the session ready to start again on every version: 1.0 keeps it
+    marked started (and its closed activity and RoomIO) after close, where `start()` would
+    silently do nothing; it is reset here as 1.1 resets it itself."""
+    await session.aclose()
+    if not CAPABILITIES.close_resets_session:
+        session._activity = None
+        session._room_io = None
+        session._started = False
+
+
 def off_close(session: AgentSession[Any], listener: Callable[[CloseEvent], None]) -> None:
     session.off("close", listener)
 
@@ -223,7 +271,8 @@ def is_running(session: AgentSession[Any]) -> bool:
 
 
 def session_span(session: AgentSession[Any]) -> Span | None:
-    return session._session_span
+    """livekit's `agent_session` span; None before 1.2 (no OpenTelemetry in livekit-agents)."""
+    return session._session_span if CAPABILITIES.session_span else None
 
 
 def replace_session_span(session: AgentSession[Any], span: Span) -> None:
@@ -231,19 +280,23 @@ def replace_session_span(session: AgentSession[Any], span: Span) -> None:
 
 
 def recorder(session: AgentSession[Any]) -> RecorderIO | None:
-    return session._recorder_io
+    """The session's RecorderIO; None before 1.3 (no session recording)."""
+    return session._recorder_io if CAPABILITIES.session_recording else None
 
 
 def has_host(session: AgentSession[Any]) -> bool:
-    return session._session_host is not None
+    return CAPABILITIES.session_host and session._session_host is not None
 
 
 def has_trace_token(session: AgentSession[Any]) -> bool:
-    return session._session_ctx_token is not None
+    return CAPABILITIES.session_trace_token and session._session_ctx_token is not None
 
 
 def take_host(session: AgentSession[Any]) -> SessionHost | None:
-    """Take the session host out (to close it apart from the session: undoing a failed start)."""
+    """Take the session host out (to close it apart from the session: undoing a failed start).
+    None before 1.5 (no session host)."""
+    if not CAPABILITIES.session_host:
+        return None
     host = session._session_host
     session._session_host = None
     return host
@@ -271,8 +324,9 @@ def withholding_host(job: JobContext | None, key: str, *, host: bool) -> Iterato
     From 1.6 `start(session_host=False)` says so (`CAPABILITIES.start_kwargs`): nothing to do.
     livekit 1.5 hosts every session it sees as the job's primary, which is any session started
     while the designation is free: a stand-in holds the designation during the start. Without
-    a job every session is livekit's primary, and nothing keeps one from hosting: refused."""
-    if host or CAPABILITIES.host_opt_out:
+    a job every session is livekit's primary, and nothing keeps one from hosting: refused.
+    Before 1.3 nothing hosts at all: nothing to withhold."""
+    if host or CAPABILITIES.host_opt_out or not CAPABILITIES.session_host:
         yield
         return
     if job is None:
@@ -294,7 +348,10 @@ def withholding_host(job: JobContext | None, key: str, *, host: bool) -> Iterato
 
 
 def detach_trace_token(session: AgentSession[Any], ctx: contextvars.Context) -> bool:
-    """Detach the token `start()` attached, inside the context it was attached in."""
+    """Detach the token `start()` attached, inside the context it was attached in (before
+    livekit kept one, it detached its own: nothing to do)."""
+    if not CAPABILITIES.session_trace_token:
+        return False
     token = session._session_ctx_token
     if token is None:
         return False
@@ -307,13 +364,14 @@ async def undo_partial_start(session: AgentSession[Any]) -> None:
     """What a `start()` that raised or was cancelled leaves behind: livekit does not undo it,
     and `aclose()` is a no-op on a session that never finished starting."""
     if is_running(session):
-        await session.aclose()
+        await aclose_session(session)
         return
     host = take_host(session)
     if host is not None:
         await host.aclose()
-    if session._recorder_io is not None:
-        await session._recorder_io.aclose()
+    rec = recorder(session)
+    if rec is not None:
+        await rec.aclose()
         session._recorder_io = None
     if session._room_io is not None:
         await session._room_io.aclose()
@@ -321,7 +379,7 @@ async def undo_partial_start(session: AgentSession[Any]) -> None:
     if session._activity is not None:
         await session._activity.aclose()
         session._activity = None
-    span = session._session_span
+    span = session_span(session)
     if span is not None:
         session._session_span = None
         span.end()

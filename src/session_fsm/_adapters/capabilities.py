@@ -6,9 +6,13 @@ version string: a patch release that backports a feature, or a new release that 
 handled without a table to update. The adapters ask here, and the coordinator refuses at
 `start()` what the installed livekit cannot do (`unsupported_by_livekit`).
 
-The library needs four of them, which livekit-agents has from 1.5 on (`REQUIRED`); a start on
-an older livekit is refused with `unsupported_by_livekit` naming what is missing. The others
-differ within the supported range, and the adapters absorb them:
+A livekit-agents with a primary designation (1.3 on) must have three more for the library to
+manage it (`REQUIRED`, from 1.5 on); a start on a livekit that has the designation without them
+is refused with `unsupported_by_livekit` naming what is missing. Before 1.3 there is no
+designation at all (nor session host, nor session recording): the core's scope ownership alone
+decides who is primary, and a start that asks for what is missing (`record=True`, an exporter,
+`host=True`) is refused (`refuse_unsupported`). The others differ within the supported range,
+and the adapters absorb them:
 
 - `primary_designation` (1.3 on): `JobContext._primary_agent_session`, taken by the first
   session under a job and never released. Before 1.3 there is no designation (nor its bugs;
@@ -29,12 +33,38 @@ differ within the supported range, and the adapters absorb them:
   shorter than that leaves no file: the library reports no recording for it.
 - `fake_job_context` (1.6 on): `livekit.agents.testing.fake_job_context`; the offline test kit
   builds the same real `JobContext` from its parts when it is missing.
+
+Before 1.3 (livekit-agents 1.0 to 1.2), besides the designation, host and recording:
+
+- `room_options` (1.3 on): `room_io.RoomOptions`. Before, `AgentSession.start` takes
+  `room_input_options=` and `room_output_options=`; `roomio.py` absorbs it.
+- `session_span` (1.2 on): livekit's `agent_session` span (`AgentSession._session_span`).
+  1.0 and 1.1 have no OpenTelemetry at all: the library's span effects do nothing there.
+- `session_end_step` (1.3 on): `JobContext._on_session_end`, livekit's step before the room
+  disconnect at job shutdown. Before, the job disconnects first and then runs the shutdown
+  callbacks, where the coordinator closes its sessions.
+- `close_resets_session` (1.1 on): `AgentSession.aclose()` leaves the session ready to start
+  again. 1.0 keeps `_started` (and its closed RoomIO and activity) after close: the adapter
+  resets them (`agents.aclose_session`), as 1.1 does.
+- `session_trace_token` (1.3 on): livekit leaves the session's trace context attached after
+  start (the library detaches it at close); before, there is nothing to detach.
+- `chat_released_at_close` (1.1 on): RoomIO removes its `lk.chat` handler at close. 1.0 leaves
+  it behind; the library removes the handler its session owned (`RoomTopics.release`).
+- `session_shutdown` (1.2 on): `AgentSession.shutdown()`; before, a session closes itself only
+  on an error, which the coordinator notices the same way.
+- `fake_job_flag`, `language_code` (1.3 on): `RunningJobInfo.fake_job` and `LanguageCode`, which
+  the offline test kit uses where they exist.
+
+(Where a version is named above it is for the reader: the tests below are what decides.)
 """
 
 from __future__ import annotations
 
+import dataclasses
+import importlib
 import importlib.util
 import inspect
+import sys
 from importlib import metadata
 
 import attrs
@@ -71,6 +101,41 @@ def _recorder_keeps_short_sessions() -> bool:
     return not hasattr(RecorderAudioInput, "take_buf")
 
 
+def _session_sets(attribute: str) -> bool:
+    """Whether `AgentSession.__init__` (under livekit's deprecation wrapper) assigns
+    `self.<attribute>`."""
+    return attribute in inspect.unwrap(AgentSession.__init__).__code__.co_names
+
+
+def _close_resets_session() -> bool:
+    """1.0 sets `_started` back to False only in `__init__`: after close the session cannot
+    start again. Later versions set it back in their close (wherever that is split to)."""
+    try:
+        module = sys.modules[AgentSession.__module__]
+        return inspect.getsource(module).count("._started = False") > 1
+    except (OSError, TypeError):  # no source shipped: assume the newest behaviour
+        return True
+
+
+def _has_name(module: str, name: str) -> bool:
+    return hasattr(importlib.import_module(module), name)
+
+
+def _room_io_close_unregisters_chat() -> bool:
+    from livekit.agents.voice.room_io import RoomIO
+
+    try:
+        return "unregister_text_stream_handler" in inspect.getsource(RoomIO.aclose)
+    except OSError:  # no source shipped: assume the newest behaviour
+        return True
+
+
+def _job_info_fields() -> set[str]:
+    from livekit.agents.job import RunningJobInfo
+
+    return {field.name for field in dataclasses.fields(RunningJobInfo)}
+
+
 def _job_sets(attribute: str) -> bool:
     """Whether `JobContext.__init__` assigns `self.<attribute>` (an attribute store names it)."""
     return attribute in JobContext.__init__.__code__.co_names
@@ -97,6 +162,27 @@ class Capabilities:
     recorder_keeps_short_sessions: bool
     #: `livekit.agents.testing.fake_job_context` (the offline test kit's job).
     fake_job_context: bool
+    #: `room_io.RoomOptions` (1.3+); before, `room_input_options=`/`room_output_options=`.
+    room_options: bool
+    #: livekit's `agent_session` span (1.2+); 1.0 and 1.1 have no OpenTelemetry.
+    session_span: bool
+    #: `JobContext._on_session_end`, run before the room disconnect at job shutdown (1.3+).
+    session_end_step: bool
+    #: `aclose()` leaves the session ready to start again (1.1+).
+    close_resets_session: bool
+    #: `AgentSession._session_ctx_token`: the trace context livekit attaches at start and
+    #: leaves attached (not in 1.0 to 1.2).
+    session_trace_token: bool
+    #: `RunningJobInfo.fake_job` (not in 1.0 to 1.2): the offline test kit sets it where it is.
+    fake_job_flag: bool
+    #: `livekit.agents.LanguageCode` (not in 1.0 to 1.2, where a language is a plain str).
+    language_code: bool
+    #: RoomIO removes its `lk.chat` handler at close (1.1+); 1.0 leaves it behind, so no later
+    #: session on the Room gets chat: the library removes the handler its session owned.
+    chat_released_at_close: bool
+    #: `AgentSession.shutdown()` (1.2+): a session ends itself from its own code; before, it
+    #: closes itself only on an error (the coordinator notices either the same way).
+    session_shutdown: bool
 
     @classmethod
     def detect(cls) -> Capabilities:
@@ -109,16 +195,35 @@ class Capabilities:
             host_opt_out=_start_takes("session_host"),
             recorder_keeps_short_sessions=_recorder_keeps_short_sessions(),
             fake_job_context=_has_module("livekit.agents.testing"),
+            room_options=_has_name("livekit.agents.voice.room_io", "RoomOptions"),
+            session_span=_session_sets("_session_span"),
+            session_end_step=hasattr(JobContext, "_on_session_end"),
+            close_resets_session=_close_resets_session(),
+            session_trace_token=_session_sets("_session_ctx_token"),
+            fake_job_flag="fake_job" in _job_info_fields(),
+            language_code=_has_name("livekit.agents", "LanguageCode"),
+            chat_released_at_close=_room_io_close_unregisters_chat(),
+            session_shutdown=hasattr(AgentSession, "shutdown"),
         )
 
     def differences(self) -> dict[str, str]:
         """What the installed livekit-agents lacks, by capability, and what that means for the
         library: the "what differs" of the compatibility table (`make matrix`)."""
-        return {name: ABSENT[name] for name, value in attrs.asdict(self).items() if not value}
+        found = attrs.asdict(self)
+        return {
+            name: ABSENT[name]
+            for name, value in found.items()
+            if not value and (name not in WITHIN or found[WITHIN[name]])
+        }
 
-    def refuse_unsupported(self, key: str, *, host: bool | None) -> None:
+    def refuse_unsupported(
+        self, key: str, *, host: bool | None, record: bool | None = None, exporter: bool = False
+    ) -> None:
         """Refuse, before anything changes, a start this livekit cannot do as asked: any start
         when it lacks what the library needs (`REQUIRED`), or an option it has no means for."""
+        if not self.primary_designation:
+            self._refuse_without_designation(key, host=host, record=record, exporter=exporter)
+            return
         missing = [name for name in REQUIRED if not getattr(self, name)]
         if missing:
             raise UnsupportedByLivekit(
@@ -135,31 +240,82 @@ class Capabilities:
                 session=key,
             )
 
+    def _refuse_without_designation(
+        self, key: str, *, host: bool | None, record: bool | None, exporter: bool
+    ) -> None:
+        """livekit-agents before 1.3: no designation to take, nothing hosts, nothing records.
+        The scope's own ownership makes the primary (it gets the RoomIO topics); what needs
+        livekit's recording or session host is refused, naming the capability."""
+        recording = "session recording (AgentSession.start(record=...) and its RecorderIO)"
+        asked = [
+            (record is True, "record=True", recording, "session_recording"),
+            (exporter, "an exporter", recording, "session_recording"),
+            (host is True, "host=True", "the session host ('lk.agent.session')", "session_host"),
+        ]
+        for wanted, what, needs, capability in asked:
+            if wanted and not getattr(self, capability):
+                raise UnsupportedByLivekit(
+                    f"session {key!r}: {what} needs {needs}, which livekit-agents "
+                    f"{installed_version()} does not have (no {capability}); leave it out, or "
+                    "use livekit-agents 1.5 or later.",
+                    session=key,
+                )
+
     def start_kwargs(self, *, record: bool, host: bool) -> dict[str, bool]:
         """`AgentSession.start`'s keywords for `record` and `host`, as this version takes them
-        (before 1.6 there is no `session_host=`: see `agents.withholding_host`)."""
-        kwargs = {"record": record}
+        (before 1.6 there is no `session_host=`: see `agents.withholding_host`; before 1.3 no
+        `record=` either)."""
+        kwargs = {"record": record} if self.session_recording else {}
         if self.host_opt_out:
             kwargs["session_host"] = host
         return kwargs
 
 
-#: What the library cannot work without (all present from livekit-agents 1.5 on).
-REQUIRED = ("primary_designation", "primary_reentrant", "session_recording", "session_host")
+#: What the library cannot work without where livekit designates a primary (1.3 on): all
+#: present from livekit-agents 1.5 on. Before 1.3 there is no designation, and none is needed.
+REQUIRED = ("primary_reentrant", "session_recording", "session_host")
+
+
+#: Capabilities that only mean something where another one exists: a livekit without session
+#: recording has no recorder to keep short sessions, one without a host no host to decline.
+WITHIN = {
+    "primary_reentrant": "primary_designation",
+    "recorder_keeps_short_sessions": "session_recording",
+    "host_opt_out": "session_host",
+}
 
 
 #: What the library does when a capability is missing (one line each, for the table).
 ABSENT = {
-    "primary_designation": "no primary designation: not supported (start refused)",
+    "primary_designation": "no primary designation: the scope's own ownership makes the "
+    "primary (nothing to take at livekit)",
     "primary_reentrant": "start() takes only a free designation: not supported (start refused)",
-    "session_recording": "no session recording: not supported (start refused)",
-    "session_host": "no session host (lk.agent.session): not supported (start refused)",
+    "session_recording": "no session recording: record=True and exporters refused "
+    "(unsupported_by_livekit), a job's enable_recording records nothing",
+    "session_host": "no session host (lk.agent.session): nothing hosts; host=True refused "
+    "(unsupported_by_livekit)",
     "host_opt_out": "no start(session_host=): a secondary is kept from hosting by a stand-in "
     "primary during its start; without a job, one session per Room (a second is refused), "
     "host=False refused",
     "recorder_keeps_short_sessions": "livekit's recorder writes every 2.5 s and drops the rest "
     "at close: a shorter session has no recording (nothing exported)",
     "fake_job_context": "no livekit.agents.testing: the offline test kit builds the fake job",
+    "room_options": "no RoomOptions: room_options= takes RoomInputOptions or "
+    "LegacyRoomOptions (input and output), passed as room_input_options=/room_output_options=",
+    "session_span": "no OpenTelemetry in livekit-agents: no agent_session span (the library's "
+    "span effects do nothing)",
+    "session_end_step": "no session-end step before the disconnect at job shutdown: the "
+    "coordinator closes its sessions in the job's shutdown callback, after the disconnect",
+    "session_trace_token": "livekit leaves no trace context attached after start: nothing to "
+    "detach at close",
+    "fake_job_flag": "no RunningJobInfo.fake_job: the offline test kit's job goes without it",
+    "language_code": "no LanguageCode: the test kit's ScriptedSTT gives the language as a str",
+    "chat_released_at_close": "RoomIO never removes its lk.chat handler: the library removes "
+    "the one its session owned at close (bare, no later session on the Room gets chat)",
+    "session_shutdown": "no AgentSession.shutdown(): a session closes itself only on an error "
+    "(noticed the same way)",
+    "close_resets_session": "aclose() keeps the session marked started: the adapter resets it "
+    "after close, as later versions do",
 }
 
 

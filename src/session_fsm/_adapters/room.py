@@ -1,10 +1,11 @@
 """Who owns each per-room stream handler of one `rtc.Room`.
 
 An rtc `Room` takes one handler per topic and `unregister_*` removes whatever is there, so on
-livekit-agents 1.8.9 a closing secondary removes the primary's `lk.agent.pre-connect-audio-buffer`
-handler, and a second session's `lk.chat` registration fails with only a log line. This registry
+every livekit-agents from 1.0 to 1.8.9 a closing secondary removes the primary's
+`lk.agent.pre-connect-audio-buffer` handler, and a second session's `lk.chat` registration
+fails with only a log line (1.0 never removes its `lk.chat` handler at all). This registry
 reserves each topic for the first *primary* that asks, synchronously (so two concurrent starts
-cannot both think a topic is free), and turns the topic off in the `RoomOptions` of every other
+cannot both think a topic is free), and turns the topic off in the RoomIO options of every other
 session (every secondary, whenever it starts), which then neither registers nor unregisters
 it. It reports which topics a session did not get, and removes a handler at close only if that
 session owns it.
@@ -15,15 +16,11 @@ it is registered and removed; this registry records and checks it.
 
 from __future__ import annotations
 
-import copy
-import dataclasses
-
 import attrs
 from livekit import rtc
-from livekit.agents.voice.room_io import RoomOptions
 
 from ..fsm.errors import StartFailedError
-from . import agents
+from . import agents, roomio
 
 HOST_TOPIC = "lk.agent.session"
 PRE_CONNECT_TOPIC = "lk.agent.pre-connect-audio-buffer"
@@ -35,27 +32,27 @@ PRIMARY_ONLY = "the primary (RoomIO topics are never a secondary's)"
 
 @attrs.frozen
 class TopicPlan:
-    """The RoomOptions a session starts with, and what it was denied."""
+    """The RoomIO options a session starts with, and what it was denied."""
 
     #: The caller's options (None: livekit's defaults) unless a topic was denied; then a copy
     #: with that topic switched off.
-    options: RoomOptions | None
+    options: roomio.Options | None
     denied: dict[str, str]  # topic -> owner
 
 
-def _wanted(options: RoomOptions) -> tuple[str, ...]:
-    """The RoomIO topics a session started with these options registers."""
+def _wanted(options: roomio.Options | None) -> tuple[str, ...]:
+    """The RoomIO topics a session started with these options (None: livekit's defaults)
+    registers."""
     wanted = []
-    audio = options.get_audio_input_options()
-    if audio is not None and audio.pre_connect_audio:
+    if roomio.wants_pre_connect(options):
         wanted.append(PRE_CONNECT_TOPIC)
-    if options.get_text_input_options() is not None:
+    if roomio.wants_chat(options):
         wanted.append(CHAT_TOPIC)
     return tuple(wanted)
 
 
 #: What livekit's default options (`room_options` not given) register.
-_DEFAULT_WANTED = _wanted(RoomOptions())
+_DEFAULT_WANTED = _wanted(None)
 
 
 class RoomTopics:
@@ -86,7 +83,7 @@ class RoomTopics:
 
     # ------------------------------------------------------------------ RoomIO's topics
 
-    def plan(self, key: str, options: RoomOptions | None, *, primary: bool = True) -> TopicPlan:
+    def plan(self, key: str, options: roomio.Options | None, *, primary: bool = True) -> TopicPlan:
         """Reserve the free RoomIO topics for `key`; switch the taken ones off in its options.
         Only a primary takes them: a secondary (a listen-only transcriber) is always denied them,
         so a transcriber that starts between two primaries cannot keep them from the next one."""
@@ -103,13 +100,9 @@ class RoomTopics:
                 denied[topic] = owner
         if not denied:  # livekit gets what it would get without us (nothing to copy or build)
             return TopicPlan(options, denied)
-        opts = copy.copy(options) if options is not None else RoomOptions()
-        if PRE_CONNECT_TOPIC in denied:
-            audio = opts.get_audio_input_options()
-            assert audio is not None
-            opts.audio_input = dataclasses.replace(audio, pre_connect_audio=False)
-        if CHAT_TOPIC in denied:
-            opts.text_input = False
+        opts = roomio.without(
+            options, pre_connect=PRE_CONNECT_TOPIC in denied, chat=CHAT_TOPIC in denied
+        )
         return TopicPlan(opts, denied)
 
     def release(self, key: str) -> None:

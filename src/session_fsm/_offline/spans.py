@@ -11,6 +11,7 @@ from __future__ import annotations
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from .._adapters.capabilities import CAPABILITIES
 from .._adapters.telemetry import NAME, ROLE
 
 _SPANS: list[InMemorySpanExporter] = []
@@ -21,14 +22,20 @@ def in_memory_spans() -> InMemorySpanExporter:
     every span livekit-agents and this library make. One per process (a provider is global):
     every caller gets the same exporter."""
     if not _SPANS:
-        from livekit.agents.telemetry import set_tracer_provider
         from opentelemetry.sdk.trace import TracerProvider
         from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 
         exporter = InMemorySpanExporter()
         provider = TracerProvider()
         provider.add_span_processor(SimpleSpanProcessor(exporter))
-        set_tracer_provider(provider)
+        if CAPABILITIES.session_span:
+            from livekit.agents.telemetry import set_tracer_provider
+
+            set_tracer_provider(provider)
+        else:  # livekit-agents 1.0 and 1.1 trace nothing: the library's spans only
+            from opentelemetry import trace
+
+            trace.set_tracer_provider(provider)
         _SPANS.append(exporter)
     return _SPANS[0]
 

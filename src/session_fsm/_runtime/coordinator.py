@@ -20,10 +20,9 @@ from typing import Any
 
 from livekit import rtc
 from livekit.agents import Agent, AgentSession, JobContext
-from livekit.agents.voice.room_io import RoomOptions
 from opentelemetry.trace import Span
 
-from .._adapters import agents, telemetry
+from .._adapters import agents, roomio, telemetry
 from .._adapters.capabilities import CAPABILITIES
 from .._adapters.exporters import ExporterLike, ExportOutcome, check_exporter
 from ..fsm._events import Close, Drain, Promote, Start
@@ -109,7 +108,7 @@ class SessionCoordinator:
         self.close_timeout = float(close_timeout)
         #: No single effect (a livekit start, a close, the exporters together) may take longer.
         self.effect_timeout = float(effect_timeout)
-        record_default = bool(job.job.enable_recording) if job is not None else False
+        record_default = agents.job_records(job) if job is not None else False
         #: `table` is the core's; only tests of the table itself pass another one.
         scope = Scope(record_default=record_default, table=table)
         self._managed: dict[str, Managed] = {}
@@ -293,7 +292,7 @@ class SessionCoordinator:
         record: bool | None = None,
         host: bool | None = None,
         exporter: ExporterLike | Sequence[ExporterLike] | None = None,
-        room_options: RoomOptions | None = None,
+        room_options: roomio.Options | None = None,
         name: str | None = None,
         claim_timeout: float | None = None,
     ) -> SessionState:
@@ -316,7 +315,8 @@ class SessionCoordinator:
             host: host the Room's `lk.agent.session` topic (primary only). None: a primary hosts.
             exporter: an exporter, or a list of them, run on the recording at close (a primary
                 that records only).
-            room_options: livekit's `RoomOptions`, passed through to its `start()`.
+            room_options: livekit's `RoomOptions`, passed through to its `start()` (before
+                livekit-agents 1.3: a `RoomInputOptions` or a `LegacyRoomOptions`).
             name: the session's name in this scope (default `session-<n>`), given at its first
                 start.
             claim_timeout: this start's wait for a releasing primary, instead of the
@@ -357,9 +357,9 @@ class SessionCoordinator:
                 raise TypeError(
                     f"session {key!r}: {flag} must be True, False or None, got {value!r}"
                 )
-        if room_options is not None and not isinstance(room_options, RoomOptions):
+        if room_options is not None and not isinstance(room_options, roomio.OPTION_TYPES):
             raise TypeError(
-                f"session {key!r}: room_options must be livekit RoomOptions, got {room_options!r}"
+                f"session {key!r}: room_options must be {roomio.OPTION_NAMES}, got {room_options!r}"
             )
         exporters = _exporters(exporter)
         timeout = self._timeout(claim_timeout)
@@ -371,7 +371,7 @@ class SessionCoordinator:
             )
         if host and self.room is None:
             raise InvalidInput(f"session {key!r}: host=True needs a room", session=key)
-        CAPABILITIES.refuse_unsupported(key, host=host)
+        CAPABILITIES.refuse_unsupported(key, host=host, record=record, exporter=bool(exporters))
         if m.exporting is not None:  # its last recording is still exporting: let it finish
             await m.closed.wait()
         self._hooks.sync_foreign()
@@ -379,7 +379,7 @@ class SessionCoordinator:
             key,
             role_,
             record=record,
-            host=False if self.room is None else host,
+            host=False if self.room is None or not CAPABILITIES.session_host else host,
             exporter=bool(exporters),
         )
         effects = self._lanes.feed(event)  # refused: raises, and `m` is not kept

@@ -14,7 +14,7 @@ from livekit import rtc
 from livekit.agents import JobContext
 from opentelemetry.trace import Span
 
-from .._adapters import agents, telemetry
+from .._adapters import agents, roomio, telemetry
 from .._adapters.capabilities import CAPABILITIES
 from .._adapters.exporters import ExportOutcome, RecordingInfo, run_exporters
 from .._adapters.recorder import Recordings
@@ -70,7 +70,10 @@ class EffectRunner:
         self.topics = RoomTopics.of(room) if room is not None else None
         self.export_timeout = export_timeout
         self.primary_span = primary_span
-        self.recordings = Recordings(job) if job is not None else None
+        #: None without a job, or on a livekit without session recording (before 1.3)
+        self.recordings = (
+            Recordings(job) if job is not None and CAPABILITIES.session_recording else None
+        )
         self._run: dict[type[fx.Effect], Callable[[Managed, Any], Awaitable[None] | None]] = {
             kind: getattr(self, name) for kind, name in ADAPTERS.items()
         }
@@ -128,8 +131,7 @@ class EffectRunner:
         kwargs: dict[str, Any] = CAPABILITIES.start_kwargs(record=effect.record, host=effect.host)
         if m.room is not None:
             kwargs["room"] = m.room
-        if options is not None:  # None: livekit's defaults, as without us
-            kwargs["room_options"] = options
+        kwargs |= roomio.start_kwargs(options)  # None: livekit's defaults, as without us
         assert m.agent is not None
         assert m.context is not None
         try:
@@ -166,7 +168,7 @@ class EffectRunner:
     async def close_session(self, m: Managed, effect: fx.CloseSession) -> None:
         """Close the livekit session; its `aclose()` closes the host handler too, as it does
         without us (UnregisterHost then records that the topic is free)."""
-        await m.session.aclose()
+        await agents.aclose_session(m.session)
         topics = self.topics
         if topics is not None:
             topics.release(m.key)
@@ -175,6 +177,8 @@ class EffectRunner:
 
     def open_span(self, m: Managed, effect: fx.OpenSpan) -> None:
         span = agents.session_span(m.session)
+        if span is None and not CAPABILITIES.session_span:
+            return  # livekit-agents before 1.2 has no OpenTelemetry: no span to adopt
         if span is None:
             raise StartFailedError(f"session {m.key!r} started without an agent_session span")
         primary = self.primary_span() if effect.role is Role.SECONDARY else None
@@ -234,6 +238,8 @@ class EffectRunner:
     # ------------------------------------------------------------------ the host handler
 
     def register_host(self, m: Managed, effect: fx.RegisterHost) -> Awaitable[None] | None:
+        if not CAPABILITIES.session_host:
+            return None  # before livekit-agents 1.3 there is no session host: nothing to register
         topics = self.topics
         if topics is None:
             raise StartFailedError(f"session {m.key!r} cannot host without a room", session=m.key)

@@ -19,7 +19,6 @@ primary's, see `docs/topics.md`). A factory that wants other `RoomOptions` retur
 from __future__ import annotations
 
 import asyncio
-import copy
 import inspect
 import logging
 from collections.abc import Callable, Iterable
@@ -29,9 +28,8 @@ import attrs
 from livekit import rtc
 from livekit.agents import Agent, AgentSession
 from livekit.agents.job import DEFAULT_PARTICIPANT_KINDS
-from livekit.agents.utils import is_given
-from livekit.agents.voice.room_io import AudioInputOptions, RoomOptions
 
+from .._adapters import roomio
 from ..fsm._states import Role
 from ..fsm.errors import InvalidInput, SessionLifecycleError
 from .aio import finish
@@ -51,20 +49,15 @@ class ParticipantSession:
 
     session: AgentSession[Any] = attrs.field(validator=attrs.validators.instance_of(AgentSession))
     agent: Agent = attrs.field(validator=attrs.validators.instance_of(Agent))
-    room_options: RoomOptions | None = attrs.field(
-        default=None, validator=attrs.validators.optional(attrs.validators.instance_of(RoomOptions))
+    room_options: roomio.Options | None = attrs.field(
+        default=None,
+        validator=attrs.validators.optional(attrs.validators.instance_of(roomio.OPTION_TYPES)),
     )
 
 
-def listen_only(identity: str) -> RoomOptions:
-    """A transcriber's RoomIO: it listens to `identity` and publishes nothing (no audio output),
-    takes no text input and no pre-connect audio."""
-    return RoomOptions(
-        participant_identity=identity,
-        audio_output=False,
-        text_input=False,
-        audio_input=AudioInputOptions(pre_connect_audio=False),
-    )
+#: A transcriber's RoomIO options: it listens to one participant and publishes nothing (no audio
+#: output), takes no text input and no pre-connect audio.
+listen_only = roomio.listen_only
 
 
 Factory = Callable[[rtc.RemoteParticipant], Any]
@@ -218,13 +211,12 @@ def _chosen(made: object, identity: str) -> ParticipantSession:
     options = made.room_options
     if options is None:
         return attrs.evolve(made, room_options=listen_only(identity))
-    if not is_given(options.participant_identity):
-        options = copy.copy(options)
-        options.participant_identity = identity
-        return attrs.evolve(made, room_options=options)
-    if options.participant_identity != identity:
+    follows = roomio.participant(options)
+    if follows is None:
+        return attrs.evolve(made, room_options=roomio.following(options, identity))
+    if follows != identity:
         raise InvalidInput(
-            f"the factory's RoomOptions listen to {options.participant_identity!r}, but the "
+            f"the factory's RoomOptions listen to {follows!r}, but the "
             f"session is for participant {identity!r}; leave participant_identity out."
         )
     return made

@@ -53,7 +53,7 @@ class LivekitHooks:
         self._shown_to_report: AgentSession[Any] | None = None
         if job is not None:
             agents.hook_session_end(job, self.before_session_end, self.after_session_end)
-            job.add_shutdown_callback(shutdown)
+            agents.on_job_shutdown(job, shutdown)
 
     # ------------------------------------------------------------------ a session closing itself
 
@@ -74,7 +74,7 @@ class LivekitHooks:
 
     async def _closed_by_livekit(self, m: Managed, event: CloseEvent) -> None:
         if m.span is not None and m.span.is_recording():
-            m.span.add_event("lk.session.closed_by_livekit", {"reason": str(event.reason.value)})
+            m.span.add_event("lk.session.closed_by_livekit", {"reason": agents.close_reason(event)})
         await self._close(m.session)
 
     # ------------------------------------------------------------------ the job's designation

@@ -11,8 +11,8 @@ from typing import Any
 import attrs
 from livekit import rtc
 from livekit.agents import Agent, AgentSession
-from livekit.agents.voice.room_io import RoomOptions
 
+from .._adapters import roomio
 from .._adapters.exporters import ExporterLike, ExportOutcome
 from .._adapters.recorder import RecordingFile
 from .._adapters.telemetry import SessionSpan
@@ -25,7 +25,7 @@ class Managed:
     session: AgentSession[Any]
     agent: Agent | None = None
     room: rtc.Room | None = None
-    room_options: RoomOptions | None = None
+    room_options: roomio.Options | None = None
     exporters: tuple[ExporterLike, ...] = ()
     #: The session's effects run one batch at a time, in the order they were asked for: a close
     #: waits for a drain's (or a start's) effects instead of cutting them.

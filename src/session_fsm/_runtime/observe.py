@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .._adapters import agents
+from .._adapters.capabilities import CAPABILITIES
 from .._adapters.room import HOST_TOPIC, RoomTopics
 
 if TYPE_CHECKING:
@@ -18,7 +19,8 @@ class RealObservation:
     def __init__(self, coord: SessionCoordinator) -> None:
         managed = {key: coord.managed(key) for key in coord.sessions()}
         by_id = {id(m.session): key for key, m in managed.items()}
-        self.has_designation = coord.job is not None
+        #: before livekit-agents 1.3 a job has no designation (the scope's ownership is all)
+        self.has_designation = coord.job is not None and CAPABILITIES.primary_designation
         self.job_primary: str | None = None
         if coord.job is not None:
             holder = agents.job_primary(coord.job)
@@ -28,6 +30,11 @@ class RealObservation:
         topics = RoomTopics.of(coord.room) if coord.room is not None else None
         if topics is not None and topics.registered(HOST_TOPIC):
             self.host_owner = topics.owner(HOST_TOPIC) or "<unmanaged>"
+        primary = coord.scope.holder
+        if not CAPABILITIES.session_host and primary is not None and primary in managed:
+            # before livekit-agents 1.3 there is no session host: hosting is the core's word
+            # alone (RegisterHost does nothing), and there is nothing else to read it off
+            self.host_owner = primary if coord.scope.session(primary).host else None
         self.recording = {
             key for key, m in managed.items() if (r := agents.recorder(m.session)) and r.recording
         }

@@ -17,7 +17,6 @@ from livekit import rtc
 from livekit.agents import (
     NOT_GIVEN,
     AgentSession,
-    LanguageCode,
     NotGivenOr,
     llm,
     stt,
@@ -27,7 +26,18 @@ from livekit.agents import (
 from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS, APIConnectOptions
 from livekit.agents.utils.audio import AudioBuffer
 
+from .._adapters.capabilities import CAPABILITIES
+
 SAMPLE_RATE = 24_000
+
+
+def _english() -> Any:
+    """English as `SpeechData.language` takes it: a `LanguageCode` (1.3+), a plain str before."""
+    if not CAPABILITIES.language_code:
+        return "en"
+    from livekit.agents import LanguageCode
+
+    return LanguageCode("en")
 
 
 class _ReadsToEnd:
@@ -141,7 +151,7 @@ class ScriptedSTT(stt.STT[Never]):
 def _final(text: str) -> stt.SpeechEvent:
     return stt.SpeechEvent(
         type=stt.SpeechEventType.FINAL_TRANSCRIPT,
-        alternatives=[stt.SpeechData(language=LanguageCode("en"), text=text)],
+        alternatives=[stt.SpeechData(language=_english(), text=text)],
     )
 
 
