@@ -163,3 +163,9 @@ e2e-docs: install $(LIVEKIT_SERVER)
 # Three figures on the real server next to bare livekit-agents (docs/e2e.md, .tools/e2e/bench.json).
 bench-e2e: install $(LIVEKIT_SERVER)
 	$(PY) -m tests.e2e.server $(LIVEKIT_SERVER) -- $(PY) -m tests.e2e.bench
+
+# livekit-agents 1.4's client-events RPC methods on the real server, in a 1.4 virtualenv (nox
+# session `client_events`): what the offline matrix cannot run there (docs/compatibility.md).
+.PHONY: e2e-client-events
+e2e-client-events: install $(LIVEKIT_SERVER)
+	$(PY) -m tests.e2e.server $(LIVEKIT_SERVER) -- $(VENV)/bin/nox -s client_events

@@ -10,12 +10,14 @@ from typing import Any
 import pytest
 import pytest_asyncio
 from aiohttp import web
-from livekit.agents import Agent, AgentSession, JobContext
+from livekit import rtc
+from livekit.agents import NOT_GIVEN, Agent, AgentSession, JobContext
+from livekit.agents.types import NotGiven
 
 from session_fsm import SessionCoordinator
 from session_fsm._adapters import agents
 from session_fsm._adapters.capabilities import CAPABILITIES
-from session_fsm._adapters.room import HOST_TOPIC
+from session_fsm._adapters.room import HOST_TOPIC, TEXT_TOPICS, RoomTopics
 from session_fsm.testing._audio import ToneInput
 
 short_recordings = pytest.mark.skipif(
@@ -23,10 +25,12 @@ short_recordings = pytest.mark.skipif(
     reason="this livekit-agents writes no file for a recording shorter than 2.5 s",
 )
 
-#: livekit-agents 1.5 has no `session_host=`: without a job only one session can run on a Room
-#: (the peer check shows the refusal).
+#: livekit-agents 1.5 has a session host but no `session_host=`: without a job only one session
+#: can run on a Room (the peer check shows the refusal). (1.3 has no host, and on 1.4 the adapter
+#: keeps a secondary's client-events handler from starting.)
 host_opt_out = pytest.mark.skipif(
-    not CAPABILITIES.host_opt_out, reason="this livekit-agents has no session_host="
+    CAPABILITIES.session_host and not CAPABILITIES.host_opt_out,
+    reason="this livekit-agents has no session_host=",
 )
 
 
@@ -40,14 +44,15 @@ def needs(capability: str) -> pytest.MarkDecorator:
     )
 
 
-#: The host handler a primary registers, where livekit has a session host (1.5+; before 1.3
-#: nothing hosts): `[PRE_CONNECT_TOPIC, *HOSTED]` is the primary's byte-stream handlers.
+#: The host handler a primary registers as a byte stream, where livekit has a session host
+#: (1.5+; 1.4's host topic is a text stream, and before 1.4 nothing hosts):
+#: `[PRE_CONNECT_TOPIC, *HOSTED]` is the primary's byte-stream handlers.
 HOSTED = [HOST_TOPIC] if CAPABILITIES.session_host else []
 
 
 def host_owned_by(key: str) -> dict[str, str]:
     """The host topic's entry in `RoomTopics.owners` when `key` hosts (none without a host)."""
-    return {HOST_TOPIC: key} if CAPABILITIES.session_host else {}
+    return {HOST_TOPIC: key} if CAPABILITIES.hosting else {}
 
 
 def designated(job: JobContext) -> AgentSession[Any] | None:
@@ -56,6 +61,28 @@ def designated(job: JobContext) -> AgentSession[Any] | None:
     if CAPABILITIES.primary_designation:
         return agents.job_primary(job)
     return SessionCoordinator.for_job(job).primary
+
+
+def with_host(byte: list[str], text: list[str]) -> tuple[list[str], list[str]]:
+    """The Room's (byte, text) handler topics when these and the host's are registered: the
+    host's topic is a byte stream from livekit-agents 1.5 (`lk.agent.session`), a text stream
+    on 1.4 (`lk.agent.request`), and 1.3 has none."""
+    byte, text = list(byte), list(text)
+    if CAPABILITIES.hosting:
+        (text if HOST_TOPIC in TEXT_TOPICS else byte).append(HOST_TOPIC)
+    return sorted(byte), sorted(text)
+
+
+def hosts(room: rtc.Room) -> bool:
+    """Whether the Room has the host's handler, in whichever table this livekit puts it."""
+    return RoomTopics.of(room).registered(HOST_TOPIC)
+
+
+def bare_room(room: rtc.Room) -> rtc.Room | NotGiven:
+    """`start()`'s `room=` for a session started directly with livekit, not through the library:
+    the Room, except on livekit-agents 1.4, which cannot start a session on an unconnected Room
+    (its client-events handler registers RPC methods, which need a connected participant)."""
+    return NOT_GIVEN if CAPABILITIES.client_events else room
 
 
 def agent(name: str = "agent") -> Agent:
@@ -75,7 +102,7 @@ def _bare_start_waits() -> bool:
 
     async def probe() -> bool:
         session = new_session()
-        start = asyncio.ensure_future(session.start(agent(), room=offline_room()))
+        start = asyncio.ensure_future(session.start(agent(), room=bare_room(offline_room())))
         await asyncio.sleep(0)  # one step of the start: the whole of it, if it never waits
         waits = not start.done()
         await start

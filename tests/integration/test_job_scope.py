@@ -19,15 +19,16 @@ from session_fsm.testing._faults import Fault, inject
 from session_fsm.testing._offline import run_job_shutdown
 
 from .conftest import (
-    HOSTED,
     agent,
+    bare_room,
     designated,
-    host_owned_by,
+    hosts,
     needs,
     new_session,
     session_lasts,
     start_waits,
     toned,
+    with_host,
 )
 
 
@@ -43,10 +44,10 @@ async def test_five_secondaries_beside_one_primary_share_one_host_handler(
     secondaries = [new_session() for _ in range(5)]
     for i, s in enumerate(secondaries):
         assert await coordinator.start(s, agent(), name=f"t{i}") is SessionState.SECONDARY
-    byte, text = handlers(offline_room)
-    assert byte == [PRE_CONNECT_TOPIC, *HOSTED] and text == [CHAT_TOPIC]
+    assert handlers(offline_room) == with_host([PRE_CONNECT_TOPIC], [CHAT_TOPIC])
+    hosted = {HOST_TOPIC: "host"} if CAPABILITIES.hosting else {}
     assert RoomTopics.of(offline_room).owners == {
-        **host_owned_by("host"),
+        **hosted,
         PRE_CONNECT_TOPIC: "host",
         CHAT_TOPIC: "host",
     }
@@ -57,7 +58,7 @@ async def test_five_secondaries_beside_one_primary_share_one_host_handler(
     }
     # livekit 1.0 to 1.8.9 lets a closing secondary remove the primary's pre-connect handler
     await coordinator.close(secondaries[0])
-    assert handlers(offline_room) == ([PRE_CONNECT_TOPIC, *HOSTED], [CHAT_TOPIC])
+    assert handlers(offline_room) == with_host([PRE_CONNECT_TOPIC], [CHAT_TOPIC])
     assert coordinator.violations() == []
     await coordinator.aclose()
     assert handlers(offline_room) == ([], [])
@@ -282,7 +283,8 @@ async def test_a_foreign_primary_makes_auto_secondary_and_primary_conflict(
     coordinator: SessionCoordinator, offline_room: rtc.Room, offline_job: JobContext
 ) -> None:
     foreign = new_session()
-    await foreign.start(agent(), room=offline_room, record=False)  # not through the coordinator
+    # not through the coordinator
+    await foreign.start(agent(), room=bare_room(offline_room), record=False)
     s = new_session()
     assert await coordinator.start(s, agent(), name="mine") is SessionState.SECONDARY
     with pytest.raises(SessionLifecycleError, match="does not manage") as caught:
@@ -303,11 +305,11 @@ async def test_promotion_hosts_the_room(
     await coordinator.start(t, agent(), name="t")
     await coordinator.close(a)
     assert await coordinator.promote(t) is SessionState.PRIMARY
-    if CAPABILITIES.session_host:
+    if CAPABILITIES.hosting:
         assert RoomTopics.of(offline_room).owner(HOST_TOPIC) == "t"
-        assert HOST_TOPIC in agents.byte_stream_topics(offline_room)
-    else:  # before livekit-agents 1.3 nothing hosts: a promotion takes the scope only
-        assert HOST_TOPIC not in agents.byte_stream_topics(offline_room)
+        assert hosts(offline_room)
+    else:  # before livekit-agents 1.4 nothing hosts: a promotion takes the scope only
+        assert RoomTopics.of(offline_room).owner(HOST_TOPIC) is None and not hosts(offline_room)
     assert designated(offline_job) is t and coordinator.violations() == []
     await coordinator.close(t)
     assert agents.byte_stream_topics(offline_room) == []
@@ -315,3 +317,40 @@ async def test_promotion_hosts_the_room(
 
 def test_for_job_returns_the_same_coordinator(offline_job: JobContext) -> None:
     assert SessionCoordinator.for_job(offline_job) is SessionCoordinator.for_job(offline_job)
+
+
+@needs("session_recording")
+async def test_a_recording_primary_and_a_secondary_start_at_once(
+    coordinator: SessionCoordinator, offline_job: JobContext
+) -> None:
+    """livekit-agents 1.3 and 1.4 take only a free designation, so the adapter frees the one it
+    claimed during the primary's start: a secondary starting meanwhile must not take it."""
+    (primary, tone), secondary = toned(), new_session()
+    states = await asyncio.gather(
+        coordinator.start(secondary, agent(), role="secondary", name="s"),
+        coordinator.start(primary, agent(), role="primary", record=True, name="p"),
+    )
+    assert list(states) == [SessionState.SECONDARY, SessionState.PRIMARY]
+    assert designated(offline_job) is primary and coordinator.violations() == []
+    await session_lasts(tone)
+    await coordinator.close(primary)
+    path = coordinator.recording_path(primary)
+    assert path is not None and path.read_bytes()[:4] == b"OggS"
+    await coordinator.aclose()
+    assert agents.job_primary(offline_job) is None
+
+
+async def test_secondaries_started_at_once_leave_the_designation_free(
+    coordinator: SessionCoordinator, offline_job: JobContext
+) -> None:
+    """livekit makes a session started while nobody holds the designation the job's primary; the
+    library puts back what each secondary's start found, read when that start runs (on 1.3 and
+    1.4 a job's starts take turns: the second must not put back the first one's)."""
+    a, b = new_session(), new_session()
+    states = await asyncio.gather(
+        coordinator.start(a, agent(), role="secondary", name="a"),
+        coordinator.start(b, agent(), role="secondary", name="b"),
+    )
+    assert list(states) == [SessionState.SECONDARY, SessionState.SECONDARY]
+    assert agents.job_primary(offline_job) is None and coordinator.violations() == []
+    await coordinator.aclose()

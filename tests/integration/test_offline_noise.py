@@ -33,7 +33,7 @@ def _noise(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
 
 def _host_logs_it() -> bool:
     """livekit-agents 1.5's session host drops a failed send silently: nothing to filter (and
-    before 1.3 there is no session host at all)."""
+    before 1.5 there is no session host at all)."""
     if not CAPABILITIES.session_host:
         return False
     from livekit.agents.voice import remote_session

@@ -20,6 +20,12 @@ private attribute below is touched because livekit offers no public way to do wh
 - `AgentSession._session_ctx_token`: detached at close, in the context that attached it.
 - `AgentSession._session_host`: created for a promoted session (livekit gives one only at start),
   and taken out to close it apart when a failed start is undone.
+- `JobContext._primary_agent_session` again, on 1.3 and 1.4, during a primary's start
+  (`taking_designation`): freed for livekit's `start()`, which takes only a free one.
+- `AgentSession._client_events_handler` and `voice.agent_session.ClientEventsHandler` (1.4 only,
+  `client_events`): the per-session client-events handler is the host; livekit's class is
+  replaced in that module by a subclass that keeps a non-hosting session's handler unstarted
+  and registers no RPC methods on an unconnected Room, for the sessions this library starts.
 - `AgentSession._recorder_io`, `_room_io`: finalise the recorder; undo a half-done start.
 - `JobContext._primary_agent_session` again, on 1.5 only, during a start (`withholding_host`): a
   stand-in holds it so that a secondary gets no session host (1.5 has no `session_host=`).
@@ -37,10 +43,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import functools
+import importlib
 import inspect
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from livekit import rtc
 from livekit.agents import AgentSession, JobContext
@@ -51,9 +59,8 @@ from opentelemetry.trace import Span
 from ..fsm.errors import UnsupportedByLivekit
 from .capabilities import CAPABILITIES
 
-if TYPE_CHECKING:  # livekit-agents 1.5+ (1.3+) only: imported where used, behind CAPABILITIES
+if TYPE_CHECKING:  # livekit-agents 1.3+ only: imported where used, behind CAPABILITIES
     from livekit.agents.voice.recorder_io import RecorderIO
-    from livekit.agents.voice.remote_session import SessionHost
 
 # --------------------------------------------------------------------------- our own attributes
 # The library's per-object state (a job's or room's coordinator, a room's topic registry, the
@@ -284,7 +291,18 @@ def recorder(session: AgentSession[Any]) -> RecorderIO | None:
     return session._recorder_io if CAPABILITIES.session_recording else None
 
 
+class Host(Protocol):
+    """What the library does with a session's host, whichever kind this livekit has."""
+
+    async def aclose(self) -> None: ...
+
+
 def has_host(session: AgentSession[Any]) -> bool:
+    """Whether the session hosts: livekit's session host (1.5 on), or on 1.4 a started
+    client-events handler; on 1.3 a session hosts nothing."""
+    if CAPABILITIES.client_events:
+        handler = getattr(session, "_client_events_handler", None)
+        return handler is not None and bool(handler._started)
     return CAPABILITIES.session_host and session._session_host is not None
 
 
@@ -292,9 +310,15 @@ def has_trace_token(session: AgentSession[Any]) -> bool:
     return CAPABILITIES.session_trace_token and session._session_ctx_token is not None
 
 
-def take_host(session: AgentSession[Any]) -> SessionHost | None:
-    """Take the session host out (to close it apart from the session: undoing a failed start).
-    None before 1.5 (no session host)."""
+def take_host(session: AgentSession[Any]) -> Host | None:
+    """Take the session's host out (to close it apart from the session: undoing a failed start).
+    On 1.4 an unstarted client-events handler is not a host: it stays (it holds nothing)."""
+    if CAPABILITIES.client_events:
+        if not has_host(session):
+            return None
+        handler: Host = session._client_events_handler  # type: ignore[attr-defined]
+        session._client_events_handler = None  # type: ignore[attr-defined]
+        return handler
     if not CAPABILITIES.session_host:
         return None
     host = session._session_host
@@ -302,15 +326,113 @@ def take_host(session: AgentSession[Any]) -> SessionHost | None:
     return host
 
 
-async def start_host(session: AgentSession[Any], room: rtc.Room) -> SessionHost:
-    """Give a running (promoted) session the host livekit gives a primary at start."""
+async def start_host(session: AgentSession[Any], room: rtc.Room) -> Host:
+    """Give a running (promoted) session the host livekit gives a primary at start (on 1.4,
+    start the client-events handler livekit made for it and the adapter kept unstarted)."""
+    if CAPABILITIES.client_events:
+        attach(session, "client_events", _HOSTS)
+        handler = getattr(session, "_client_events_handler", None)
+        if handler is None:  # started without a Room: livekit made none
+            handler = _client_events_class()(session=session, room_io=session.room_io)
+            session._client_events_handler = handler  # type: ignore[attr-defined]
+        await handler.start()
+        host: Host = handler
+        return host
     from livekit.agents.voice.remote_session import RoomSessionTransport, SessionHost
 
-    host = SessionHost(RoomSessionTransport(room))
-    host.register_session(session)
-    await host.start()
-    session._session_host = host
-    return host
+    session_host = SessionHost(RoomSessionTransport(room))
+    session_host.register_session(session)
+    await session_host.start()
+    session._session_host = session_host
+    return session_host
+
+
+@contextlib.asynccontextmanager
+async def starting(
+    job: JobContext | None, session: AgentSession[Any], key: str, *, host: bool
+) -> AsyncIterator[None]:
+    """What livekit's `start()` of a managed session needs around it, on this livekit: the
+    designation as `start()` takes it (`taking_designation`), and no host for a session that
+    must not host (`withholding_host`, and on 1.4 `client_events`)."""
+    async with taking_designation(job, session):
+        with withholding_host(job, key, host=host), client_events(session, host=host):
+            yield
+
+
+@contextlib.asynccontextmanager
+async def taking_designation(
+    job: JobContext | None, session: AgentSession[Any]
+) -> AsyncIterator[None]:
+    """From 1.5 `start()` keeps a designation that already names the starting session, and
+    before 1.3 there is none: nothing to do. livekit 1.3 and 1.4 take only a free one (and
+    raise "Only one `AgentSession` can be the primary" when the session records), so the
+    designation the library claimed for this session is freed just before the start, which
+    takes it again. Meanwhile another start
+    would find it free and take it: the job's managed starts run one at a time."""
+    if job is None or CAPABILITIES.primary_reentrant or not CAPABILITIES.primary_designation:
+        yield
+        return
+    turn: asyncio.Lock | None = attached(job, "start_turn")
+    if turn is None:
+        turn = asyncio.Lock()
+        attach(job, "start_turn", turn)
+    async with turn:
+        claimed = job._primary_agent_session is session
+        if claimed:
+            job._primary_agent_session = None
+        try:
+            yield
+        finally:  # a start that failed before taking it: the claim is still the library's
+            if claimed and job._primary_agent_session is None:
+                job._primary_agent_session = session
+
+
+#: `attached(session, "client_events")` on 1.4: whether the library lets the session's
+#: client-events handler start (it hosts) or keeps it unstarted (it must not host).
+_HOSTS, _WITHHELD = "hosts", "withheld"
+
+
+@contextlib.contextmanager
+def client_events(session: AgentSession[Any], *, host: bool) -> Iterator[None]:
+    """livekit 1.4 gives every session started with a Room a client-events handler (RPC methods
+    on the local participant, the `lk.agent.request` handler), whatever its role, and a second
+    one takes the first one's RPC methods and removes them when it closes. The library runs it
+    as the host: a session that must not host keeps its handler unstarted (it registers
+    nothing, and its close unregisters nothing). livekit builds the handler inside `start()`,
+    so its class is livekit's own with this one rule added (`_client_events_class`), which
+    changes nothing for a session the library does not start."""
+    if CAPABILITIES.client_events:
+        _client_events_class()
+        attach(session, "client_events", _HOSTS if host else _WITHHELD)
+    yield
+
+
+@functools.cache
+def _client_events_class() -> Any:
+    """livekit 1.4's `ClientEventsHandler`, put in `agent_session`'s namespace (where `start()`
+    finds it) with two rules for the sessions this library starts: it starts only for the host,
+    and on an unconnected Room it registers no RPC methods. Registering one is an FFI request on
+    the local participant, which only a connected Room has (offline it fails with an
+    AssertionError); nobody can call an unconnected Room's methods, and `connect()` replaces
+    the local participant anyway. In a worker the Room is connected before the handler starts
+    (`start()` connects the job first)."""
+    agent_session: Any = importlib.import_module("livekit.agents.voice.agent_session")
+    livekits: Any = importlib.import_module("livekit.agents.voice.client_events")
+
+    class ManagedClientEvents(livekits.ClientEventsHandler):  # type: ignore[misc]
+        async def start(self) -> None:
+            if attached(self._session, "client_events") == _WITHHELD:
+                return
+            await super().start()
+
+        def _register_rpc_handlers(self) -> None:
+            managed = attached(self._session, "client_events") is not None
+            if managed and not self._room.isconnected():
+                return
+            super()._register_rpc_handlers()
+
+    agent_session.ClientEventsHandler = ManagedClientEvents
+    return ManagedClientEvents
 
 
 #: What livekit is shown as the job's primary while a session that must not host starts (1.5).
@@ -321,7 +443,8 @@ _STAND_IN = object()
 def withholding_host(job: JobContext | None, key: str, *, host: bool) -> Iterator[None]:
     """Keep livekit from giving a session that must not host a session host during its start.
 
-    From 1.6 `start(session_host=False)` says so (`CAPABILITIES.start_kwargs`): nothing to do.
+    From 1.6 `start(session_host=False)` says so (`CAPABILITIES.start_kwargs`): nothing to do;
+    before 1.5 there is no session host (1.4's client-events handler: `client_events`).
     livekit 1.5 hosts every session it sees as the job's primary, which is any session started
     while the designation is free: a stand-in holds the designation during the start. Without
     a job every session is livekit's primary, and nothing keeps one from hosting: refused.

@@ -6,24 +6,32 @@ version string: a patch release that backports a feature, or a new release that 
 handled without a table to update. The adapters ask here, and the coordinator refuses at
 `start()` what the installed livekit cannot do (`unsupported_by_livekit`).
 
-A livekit-agents with a primary designation (1.3 on) must have three more for the library to
-manage it (`REQUIRED`, from 1.5 on); a start on a livekit that has the designation without them
-is refused with `unsupported_by_livekit` naming what is missing. Before 1.3 there is no
-designation at all (nor session host, nor session recording): the core's scope ownership alone
-decides who is primary, and a start that asks for what is missing (`record=True`, an exporter,
-`host=True`) is refused (`refuse_unsupported`). The others differ within the supported range,
-and the adapters absorb them:
+A livekit-agents with a primary designation (1.3 on) must also record sessions for the library
+to manage it (`REQUIRED`, 1.3 on); a start on a livekit that has the designation without it is
+refused with `unsupported_by_livekit` naming what is missing. Before 1.3 there is no designation
+at all (nor session host, nor session recording): the core's scope ownership alone decides who
+is primary, and a start that asks for what is missing (`record=True`, an exporter, `host=True`)
+is refused (`refuse_unsupported`). The others differ within the supported range, and the
+adapters absorb them:
 
 - `primary_designation` (1.3 on): `JobContext._primary_agent_session`, taken by the first
   session under a job and never released. Before 1.3 there is no designation (nor its bugs;
   the pre-connect handler a closing second session removes is there from 1.0).
 - `primary_reentrant` (1.5 on): `start()` keeps a designation that already names the starting
   session (the library designates a primary before livekit starts it). 1.3 and 1.4 take only a
-  free designation and raise "Only one `AgentSession`..." otherwise.
+  free designation and raise "Only one `AgentSession`..." otherwise: there the adapter frees
+  the designation it claimed just before livekit's start, which takes it again, and runs the
+  job's managed starts one at a time meanwhile (`agents.starting`).
 - `session_recording` (1.3 on): `AgentSession.start(record=...)` and livekit's `RecorderIO`
   writing `job.session_directory / "audio.ogg"`.
 - `session_host` (1.5 on): the session host and its `lk.agent.session` byte-stream handler
-  (`voice.remote_session`). 1.4 has a different, per-session client-events handler instead.
+  (`voice.remote_session`), given by livekit to the primary only.
+- `client_events` (1.4 only): instead of a session host, every session started with a Room
+  gets a client-events handler (`voice.client_events`) that registers four RPC methods on the
+  local participant and the `lk.agent.request` text-stream handler, whatever its role. The
+  adapter makes it the host: a session that must not host keeps its handler unstarted, a
+  promoted one starts it; on an unconnected Room (offline) it registers no RPC methods, which
+  need a connected participant. 1.3 has neither: a session hosts nothing there.
 - `host_opt_out` (1.6 on): `AgentSession.start(session_host=...)`. On 1.5 livekit hosts every
   session it sees as primary: under a job a secondary is kept from hosting by showing livekit a
   stand-in primary during its start (`agents.withholding_host`); without a job every session is
@@ -52,8 +60,8 @@ Before 1.3 (livekit-agents 1.0 to 1.2), besides the designation, host and record
   it behind; the library removes the handler its session owned (`RoomTopics.release`).
 - `session_shutdown` (1.2 on): `AgentSession.shutdown()`; before, a session closes itself only
   on an error, which the coordinator notices the same way.
-- `fake_job_flag`, `language_code` (1.3 on): `RunningJobInfo.fake_job` and `LanguageCode`, which
-  the offline test kit uses where they exist.
+- `fake_job_flag` (1.3 on), `language_code` (1.4 on): `RunningJobInfo.fake_job` and
+  `LanguageCode`, which the offline test kit uses where they exist.
 
 (Where a version is named above it is for the reader: the tests below are what decides.)
 """
@@ -65,6 +73,7 @@ import importlib
 import importlib.util
 import inspect
 import sys
+from collections.abc import Callable
 from importlib import metadata
 
 import attrs
@@ -122,10 +131,16 @@ def _has_name(module: str, name: str) -> bool:
 
 
 def _room_io_close_unregisters_chat() -> bool:
+    """Whether whoever registers `lk.chat` removes it at close: RoomIO, or on 1.4 the
+    client-events handler that registers it there."""
     from livekit.agents.voice.room_io import RoomIO
 
+    closes: list[Callable[..., object]] = [RoomIO.aclose]
+    if _has_module("livekit.agents.voice.client_events"):
+        module = importlib.import_module("livekit.agents.voice.client_events")
+        closes.append(module.ClientEventsHandler.aclose)
     try:
-        return "unregister_text_stream_handler" in inspect.getsource(RoomIO.aclose)
+        return any("unregister_text_stream_handler" in inspect.getsource(c) for c in closes)
     except OSError:  # no source shipped: assume the newest behaviour
         return True
 
@@ -154,6 +169,10 @@ class Capabilities:
     session_recording: bool
     #: The session host and its `lk.agent.session` handler (`voice.remote_session`).
     session_host: bool
+    #: livekit-agents 1.4's per-session client-events handler (`voice.client_events`): RPC
+    #: methods and `lk.agent.request` for every session with a Room. The adapter runs it as the
+    #: host (`agents.client_events`).
+    client_events: bool
     #: `AgentSession.start(session_host=...)`: a session livekit sees as primary may decline.
     host_opt_out: bool
     #: The `RecorderIO` writes everything it captured at close (1.7+). Before, the input goes to
@@ -192,6 +211,7 @@ class Capabilities:
             session_recording=_start_takes("record")
             and _has_module("livekit.agents.voice.recorder_io"),
             session_host=_has_module("livekit.agents.voice.remote_session"),
+            client_events=_has_module("livekit.agents.voice.client_events"),
             host_opt_out=_start_takes("session_host"),
             recorder_keeps_short_sessions=_recorder_keeps_short_sessions(),
             fake_job_context=_has_module("livekit.agents.testing"),
@@ -206,15 +226,27 @@ class Capabilities:
             session_shutdown=hasattr(AgentSession, "shutdown"),
         )
 
+    @property
+    def hosting(self) -> bool:
+        """Whether a session can host anything at all (1.4's client-events handler, or the
+        session host from 1.5); on 1.3 a primary hosts nothing."""
+        return self.session_host or self.client_events
+
     def differences(self) -> dict[str, str]:
-        """What the installed livekit-agents lacks, by capability, and what that means for the
-        library: the "what differs" of the compatibility table (`make matrix`)."""
+        """What differs in the installed livekit-agents, by capability, and what that means for
+        the library: the "what differs" of the compatibility table (`make matrix`). A missing
+        capability says so (`ABSENT`; one that only means something within another, `WITHIN`,
+        only where that one exists), one whose presence is the difference too (`PRESENT`)."""
         found = attrs.asdict(self)
-        return {
-            name: ABSENT[name]
-            for name, value in found.items()
-            if not value and (name not in WITHIN or found[WITHIN[name]])
-        }
+        differs = {}
+        for name, value in found.items():
+            if value and name in PRESENT:
+                differs[name] = PRESENT[name]
+            elif not value and name in ABSENT and (name not in WITHIN or found[WITHIN[name]]):
+                if name == "session_host" and self.client_events:
+                    continue  # `client_events` says what takes its place
+                differs[name] = ABSENT[name]
+        return differs
 
     def refuse_unsupported(
         self, key: str, *, host: bool | None, record: bool | None = None, exporter: bool = False
@@ -228,11 +260,17 @@ class Capabilities:
         if missing:
             raise UnsupportedByLivekit(
                 f"session {key!r}: livekit-agents {installed_version()} has no "
-                f"{', '.join(missing)}; this library needs livekit-agents 1.5 or later "
+                f"{', '.join(missing)}; this library needs livekit-agents 1.3 or later "
                 "(docs/compatibility.md says which version has what).",
                 session=key,
             )
-        if host is False and not self.host_opt_out:
+        if host is True and not self.hosting:
+            raise UnsupportedByLivekit(
+                f"session {key!r}: host=True, but livekit-agents {installed_version()} has no "
+                "session host (1.4 or later has one): there is nothing to host; leave host out.",
+                session=key,
+            )
+        if host is False and self.session_host and not self.host_opt_out:
             raise UnsupportedByLivekit(
                 f"session {key!r}: host=False needs AgentSession.start(session_host=...), which "
                 f"livekit-agents {installed_version()} does not have (1.6 or later has it); "
@@ -257,7 +295,7 @@ class Capabilities:
                 raise UnsupportedByLivekit(
                     f"session {key!r}: {what} needs {needs}, which livekit-agents "
                     f"{installed_version()} does not have (no {capability}); leave it out, or "
-                    "use livekit-agents 1.5 or later.",
+                    "use livekit-agents 1.3 or later (1.4 or later to host).",
                     session=key,
                 )
 
@@ -272,8 +310,8 @@ class Capabilities:
 
 
 #: What the library cannot work without where livekit designates a primary (1.3 on): all
-#: present from livekit-agents 1.5 on. Before 1.3 there is no designation, and none is needed.
-REQUIRED = ("primary_reentrant", "session_recording", "session_host")
+#: present from livekit-agents 1.3 on. Before 1.3 there is no designation, and none is needed.
+REQUIRED = ("session_recording",)
 
 
 #: Capabilities that only mean something where another one exists: a livekit without session
@@ -289,7 +327,9 @@ WITHIN = {
 ABSENT = {
     "primary_designation": "no primary designation: the scope's own ownership makes the "
     "primary (nothing to take at livekit)",
-    "primary_reentrant": "start() takes only a free designation: not supported (start refused)",
+    "primary_reentrant": "start() takes only a free designation: the adapter frees the one it "
+    "claimed for the primary just before livekit's start, which takes it again (a job's "
+    "managed starts run one at a time)",
     "session_recording": "no session recording: record=True and exporters refused "
     "(unsupported_by_livekit), a job's enable_recording records nothing",
     "session_host": "no session host (lk.agent.session): nothing hosts; host=True refused "
@@ -316,6 +356,13 @@ ABSENT = {
     "(noticed the same way)",
     "close_resets_session": "aclose() keeps the session marked started: the adapter resets it "
     "after close, as later versions do",
+}
+
+#: What the library does about a capability whose presence differs from the newest livekit.
+PRESENT = {
+    "client_events": "every session with a Room gets a client-events handler (RPC methods, "
+    "lk.agent.request) instead of a session host: only the host's is started (a promoted "
+    "session's on promotion); on an unconnected Room it registers no RPC methods",
 }
 
 

@@ -10,8 +10,9 @@ session (every secondary, whenever it starts), which then neither registers nor 
 it. It reports which topics a session did not get, and removes a handler at close only if that
 session owns it.
 
-`lk.agent.session` (the host handler) is owned by the scope's primary only: the core decides when
-it is registered and removed; this registry records and checks it.
+`lk.agent.session` (the host handler; on livekit-agents 1.4 the client-events handler's
+`lk.agent.request`) is owned by the scope's primary only: the core decides when it is registered
+and removed; this registry records and checks it.
 """
 
 from __future__ import annotations
@@ -21,10 +22,18 @@ from livekit import rtc
 
 from ..fsm.errors import StartFailedError
 from . import agents, roomio
+from .capabilities import CAPABILITIES
 
-HOST_TOPIC = "lk.agent.session"
+#: The session host's byte-stream topic (livekit-agents 1.5 on).
+SESSION_HOST_TOPIC = "lk.agent.session"
+#: livekit-agents 1.4's host: the client-events handler's request topic (a text stream).
+CLIENT_REQUEST_TOPIC = "lk.agent.request"
+#: The topic the scope's host owns on this livekit (1.3 has no host: none is ever registered).
+HOST_TOPIC = CLIENT_REQUEST_TOPIC if CAPABILITIES.client_events else SESSION_HOST_TOPIC
 PRE_CONNECT_TOPIC = "lk.agent.pre-connect-audio-buffer"
 CHAT_TOPIC = "lk.chat"
+#: The topics of the Room's text-stream handler table (the others are byte streams).
+TEXT_TOPICS = frozenset({CHAT_TOPIC, CLIENT_REQUEST_TOPIC})
 #: What `denied_topics()` names as the owner of a RoomIO topic a secondary asked for while no
 #: primary holds it: the topic is kept for the primary.
 PRIMARY_ONLY = "the primary (RoomIO topics are never a secondary's)"
@@ -76,7 +85,7 @@ class RoomTopics:
 
     def registered(self, topic: str) -> bool:
         """Whether the Room has a handler for `topic` now, whoever registered it."""
-        return topic in (self._text_handlers if topic == CHAT_TOPIC else self._byte_handlers)
+        return topic in (self._text_handlers if topic in TEXT_TOPICS else self._byte_handlers)
 
     def owner(self, topic: str) -> str | None:
         return self.owners.get(topic)
@@ -147,7 +156,7 @@ class RoomTopics:
     def _unregister(self, topic: str) -> None:
         if not self.registered(topic):
             return
-        if topic == CHAT_TOPIC:
+        if topic in TEXT_TOPICS:
             self.room.unregister_text_stream_handler(topic)
         else:
             self.room.unregister_byte_stream_handler(topic)

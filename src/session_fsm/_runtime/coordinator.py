@@ -379,7 +379,7 @@ class SessionCoordinator:
             key,
             role_,
             record=record,
-            host=False if self.room is None or not CAPABILITIES.session_host else host,
+            host=False if self.room is None or not CAPABILITIES.hosting else host,
             exporter=bool(exporters),
         )
         effects = self._lanes.feed(event)  # refused: raises, and `m` is not kept

@@ -8,7 +8,7 @@ import inspect
 import re
 import typing
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from livekit import rtc
 from livekit.agents import JobContext
@@ -24,9 +24,6 @@ from ..fsm._states import Role, SessionState
 from ..fsm.errors import StartFailedError
 from .aio import in_context, uncancellable
 from .managed import Managed
-
-if TYPE_CHECKING:  # livekit-agents 1.5+ only (adapters/capabilities.py)
-    from livekit.agents.voice.remote_session import SessionHost
 
 
 def adapter_name(kind: type[fx.Effect]) -> str:
@@ -135,7 +132,9 @@ class EffectRunner:
         assert m.agent is not None
         assert m.context is not None
         try:
-            with agents.withholding_host(self.job, m.key, host=effect.host):
+            async with agents.starting(self.job, m.session, m.key, host=effect.host):
+                # read again on this start's turn (1.3 and 1.4 run a job's starts one at a time)
+                before = agents.job_primary(self.job) if self.job is not None else None
                 await in_context(m.session.start(m.agent, **kwargs), m.context)
         except BaseException:
             await uncancellable(self._undo_start(m, effect, before))
@@ -238,8 +237,8 @@ class EffectRunner:
     # ------------------------------------------------------------------ the host handler
 
     def register_host(self, m: Managed, effect: fx.RegisterHost) -> Awaitable[None] | None:
-        if not CAPABILITIES.session_host:
-            return None  # before livekit-agents 1.3 there is no session host: nothing to register
+        if not CAPABILITIES.hosting:  # before livekit-agents 1.4 there is nothing to host
+            return None
         topics = self.topics
         if topics is None:
             raise StartFailedError(f"session {m.key!r} cannot host without a room", session=m.key)
@@ -263,7 +262,7 @@ class EffectRunner:
         self._host_released(m)
         return None
 
-    async def _close_host(self, m: Managed, host: SessionHost) -> None:
+    async def _close_host(self, m: Managed, host: agents.Host) -> None:
         await host.aclose()
         self._host_released(m)
 

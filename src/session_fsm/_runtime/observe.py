@@ -21,6 +21,8 @@ class RealObservation:
         by_id = {id(m.session): key for key, m in managed.items()}
         #: before livekit-agents 1.3 a job has no designation (the scope's ownership is all)
         self.has_designation = coord.job is not None and CAPABILITIES.primary_designation
+        #: before 1.4 nothing hosts: there is no host topic to read the holder's hosting off
+        self.can_host = CAPABILITIES.hosting
         self.job_primary: str | None = None
         if coord.job is not None:
             holder = agents.job_primary(coord.job)
@@ -30,11 +32,6 @@ class RealObservation:
         topics = RoomTopics.of(coord.room) if coord.room is not None else None
         if topics is not None and topics.registered(HOST_TOPIC):
             self.host_owner = topics.owner(HOST_TOPIC) or "<unmanaged>"
-        primary = coord.scope.holder
-        if not CAPABILITIES.session_host and primary is not None and primary in managed:
-            # before livekit-agents 1.3 there is no session host: hosting is the core's word
-            # alone (RegisterHost does nothing), and there is nothing else to read it off
-            self.host_owner = primary if coord.scope.session(primary).host else None
         self.recording = {
             key for key, m in managed.items() if (r := agents.recorder(m.session)) and r.recording
         }

@@ -23,6 +23,8 @@ class Observation(Protocol):
     @property
     def has_designation(self) -> bool: ...  # False for a Room scope: no job, no designation
     @property
+    def can_host(self) -> bool: ...  # False where livekit has no host (livekit-agents 1.3)
+    @property
     def job_primary(self) -> str | None: ...
     @property
     def host_owner(self) -> str | None: ...
@@ -71,7 +73,8 @@ def check(scope: Scope, obs: Observation, *, quiescent: bool = False) -> list[st
         )
     if quiescent and holder is not None and scope.ownership is _HELD:
         h = sessions[holder]
-        if h.state is SessionState.PRIMARY and h.host and obs.host_owner != holder:
+        hosting = h.host and obs.can_host
+        if h.state is SessionState.PRIMARY and hosting and obs.host_owner != holder:
             broken.append(f"host_exactly_while_held: primary {holder} hosts nothing")
         if h.state is SessionState.PRIMARY and obs.has_designation and obs.job_primary != holder:
             broken.append(f"designation: primary {holder} is not the job's primary")

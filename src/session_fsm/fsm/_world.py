@@ -42,6 +42,7 @@ class WorldSnapshot(NamedTuple):
 @attrs.define(slots=True)
 class World:
     has_designation: bool = attrs.field(default=True, init=False)
+    can_host: bool = attrs.field(default=True, init=False)
     job_primary: SessionKey | None = None
     host_owner: SessionKey | None = None
     #: Whose folder the job's recording folder points at (None: the job's own).

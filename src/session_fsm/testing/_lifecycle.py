@@ -225,11 +225,14 @@ async def _cancel_the_rest() -> None:
 
 
 async def _warm_up() -> None:
+    """One recorded start and close, through a coordinator: livekit-agents 1.4 cannot start a
+    session on an unconnected Room without the library (its RPC methods need a connection)."""
     room = offline_room()
-    with offline_job(room):
+    with offline_job(room) as job:
+        coord = SessionCoordinator.for_job(job)
         session: AgentSession[None] = AgentSession()
-        await session.start(Agent(instructions="warm up"), room=room, record=True)
-        await session.aclose()
+        await coord.start(session, Agent(instructions="warm up"), record=True)
+        await coord.aclose()
 
 
 def _caller_rule(event: type[SessionEvent]) -> Callable[..., None]:

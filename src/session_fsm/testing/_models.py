@@ -32,7 +32,7 @@ SAMPLE_RATE = 24_000
 
 
 def _english() -> Any:
-    """English as `SpeechData.language` takes it: a `LanguageCode` (1.3+), a plain str before."""
+    """English as `SpeechData.language` takes it: a `LanguageCode` (1.4+), a plain str before."""
     if not CAPABILITIES.language_code:
         return "en"
     from livekit.agents import LanguageCode
