@@ -4,6 +4,8 @@ regenerate the performance section of docs/performance.md from the results."""
 from __future__ import annotations
 
 import json
+import os
+import platform
 import sys
 from pathlib import Path
 from typing import Any
@@ -84,7 +86,7 @@ def figures(r: dict[str, Any]) -> list[Row]:
                 f"explorer, {n} sessions exhaustive",
                 f"{e['cpu_seconds']:.1f} s CPU ({e['seconds']:.1f} s wall), {e['states']} states",
                 f"target < {limit} s CPU",
-                f"{e['states_per_s']:.0f} states/s",
+                f"{e['states_per_s']:.0f} states per CPU second",
                 _holds(e["cpu_seconds"] < limit and e["complete"] and e["violations"] == 0),
             )
         )
@@ -112,7 +114,7 @@ def _handoff_row(h: dict[str, Any]) -> Row:
         f"handoff gap (close -> next primary running), {upload_ms:.0f} ms upload",
         f"{slow:.1f} ms (max {h['gap_ms_slow_upload_max']:.1f})",
         f"no upload {fast:.1f} ms",
-        f"+{slow - fast:.1f} ms (target: < {upload_ms / 10:.0f} ms, not the upload)",
+        f"{slow - fast:+.1f} ms (target: < {upload_ms / 10:.0f} ms, not the upload)",
         _holds(slow - fast < upload_ms / 10),
     )
 
@@ -138,7 +140,7 @@ def table(rows: list[Row]) -> str:
 
 def explorer_table(r: dict[str, Any]) -> str:
     lines = [
-        "| sessions | states | transitions | seconds | CPU seconds | states/s |",
+        "| sessions | states | transitions | seconds | CPU seconds | states per CPU second |",
         "|---|---|---|---|---|---|",
     ]
     for e in r["explorer"]:
@@ -183,8 +185,31 @@ def update_page(text: str) -> None:
         PAGE.write_text(f"{head}{BEGIN}\n{text}\n{END}{tail}")
 
 
+def machine(load_before: tuple[float, ...]) -> dict[str, Any]:
+    """What the figures were measured on, and how busy it was: other processes on the same cores
+    slow every figure, CPU time less than wall time."""
+    return {
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "load_before": [round(x, 2) for x in load_before],
+        "load_after": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
+def machine_line(m: dict[str, Any]) -> str:
+    """The load average is a minute's average, so it misses short runs beside the bench; the
+    anchors of the same run (the dict table's step above all) show how fast the machine was."""
+    before, after = m["load_before"][0], m["load_after"][0]
+    return (
+        f"Measured on {m['cpus']} CPUs, Python {m['python']}; load average (1 min) "
+        f"{before:.1f} at the start, {after:.1f} at the end (the bench itself adds 1). The "
+        "dict table's step, the same code on every run, shows how fast the machine was."
+    )
+
+
 def main() -> int:
     results: dict[str, Any] = {}
+    load_before = os.getloadavg()
     # The live figures first (the overhead probe runs in interpreters of its own): the core
     # figures leave a heap of half a million objects behind, which slows livekit by a tenth.
     for name, run in (
@@ -199,13 +224,20 @@ def main() -> int:
     ):
         print(f"measuring {name}...", file=sys.stderr, flush=True)
         results[name] = run()
+    results["machine"] = machine(load_before)
     rows = figures(results)
     results["figures"] = [
         {"figure": f, "measured": m, "anchor": a, "ratio": q, "status": h} for f, m, a, q, h in rows
     ]
     (HERE / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     plot(results, PAGE.parent / "img" / "scaling.png")
-    text = table(rows) + "\n\nExplorer throughput:\n\n" + explorer_table(results)
+    text = (
+        machine_line(results["machine"])
+        + "\n\n"
+        + table(rows)
+        + "\n\nExplorer throughput:\n\n"
+        + explorer_table(results)
+    )
     update_page(text + "\n\n![cost per operation](img/scaling.png)")
     print(text)
     return 0

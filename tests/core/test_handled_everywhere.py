@@ -11,8 +11,9 @@ from session_fsm.fsm import _effects as fx
 from session_fsm.fsm import _table as t
 from session_fsm.fsm._events import CALLER_EVENTS, REPORT_EVENTS, SESSION_EVENTS, event_name
 from session_fsm.fsm._explorer import Explorer, explore
+from session_fsm.fsm._machine import SessionRecord, SessionSnapshot
 from session_fsm.fsm._states import AT_REST, Role, SessionState
-from session_fsm.fsm._world import World
+from session_fsm.fsm._world import World, WorldSnapshot
 from session_fsm.fsm.errors import SessionLifecycleError
 from session_fsm.testing import core_machine
 from session_fsm.testing._lifecycle import LifecycleMachine
@@ -70,6 +71,17 @@ def test_the_world_models_every_effect_that_does_work() -> None:
         World().apply(kind("s1", **args))  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="Teleport"):
         World().apply(Teleport("s1"))  # type: ignore[arg-type]
+
+
+def test_the_snapshots_carry_every_field() -> None:
+    """The explorer's states are the snapshots, and its canonical form reads their fields: a field
+    of a session's record or of the World that its snapshot left out would be invisible to it."""
+    record = tuple(f.name for f in attrs.fields(SessionRecord) if f.name != "key")
+    assert SessionSnapshot._fields == record
+    # left out of the World's: its constants (not set by its constructor), and the misuses the
+    # last effects made
+    world = tuple(f.name for f in attrs.fields(World) if f.init and f.name != "violations")
+    assert WorldSnapshot._fields == world
 
 
 def test_every_effect_that_does_work_has_an_adapter_method() -> None:

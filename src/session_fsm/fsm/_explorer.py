@@ -10,10 +10,13 @@ other sessions' events and effects interleave freely, so each step is one of:
   `start_failed(completed=k)` at any point of a start (a failure or a cancellation after its k-th
   effect), `closed` once the close's (or the undoing's) lane is empty.
 
-Every state reached is checked against `invariants.check` and the `World`'s own misuse checks;
-the first violation is reported with the shortest trace that reaches it. Then each state is
-driven to the end by closing every session (running lanes, reporting as the runtime would); a
-state from which that does not end with every session closed and the scope vacant is a deadlock.
+Every step is checked against the `World`'s own misuse checks, and every state, when first
+reached, against `invariants.check` (they read the state alone, so once is enough); the first
+violation is reported with the shortest trace that reaches it. Running an effect touches only the
+resources and a lane, an event only the scope and the lanes, so a step copies only what it
+moves. Then each state is driven to the end by closing every session (running lanes, reporting as
+the runtime would); a state from which that does not end with every session closed and the scope
+vacant is a deadlock.
 
 Partial-order reduction. Sessions are mostly independent, so the full graph is close to the
 product of N single-session graphs. When some session is in a *local phase* (every step it can
@@ -30,6 +33,7 @@ states are stored up to renaming them (symmetry reduction); traces still follow 
 from __future__ import annotations
 
 import functools
+import operator
 from collections import deque
 from collections.abc import Callable, Iterator
 from typing import NamedTuple
@@ -50,10 +54,10 @@ from ._events import (
     event_name,
 )
 from ._invariants import check
-from ._machine import Scope, ScopeSnapshot
+from ._machine import Scope, ScopeSnapshot, SessionSnapshot
 from ._states import AT_REST, OwnershipState, Role, SessionState
 from ._table import TABLE, Flag, Table
-from ._world import SHARED_EFFECTS, World, WorldSnapshot
+from ._world import HISTORY, SHARED_EFFECTS, World, WorldSnapshot
 from .errors import InvalidInput, SessionLifecycleError
 
 Lanes = tuple[tuple[fx.Effect, ...], ...]
@@ -132,10 +136,18 @@ class Explorer:
         self._scope = Scope(record_default=record_default, table=table)
         for key in self.keys:
             self._scope.add(key)
+        #: The number of each session's part of a canonical state (see `canonical`).
+        self._numbers: dict[object, int] = {}
+        #: The snapshot `_scope` holds now (None: unknown), so a refusal needs no restore.
+        self._loaded: ScopeSnapshot | None = None
         #: Each session's caller events (the same in every state; the core refuses the rest).
         self._caller_steps = tuple(tuple(_caller_steps(key)) for key in self.keys)
         lanes = tuple(() for _ in self.keys)
-        self.initial = State(self._scope.snapshot(), World().snapshot(), lanes)
+        self._fresh_world = World().snapshot()
+        self.initial = State(self._scope.snapshot(), self._fresh_world, lanes)
+        #: The states whose sessions await a runtime report (`started`, `closed`...): a start or
+        #: a close under way.
+        self._awaiting_report = frozenset(r.source for r in table.rows if r.event in REPORT_EVENTS)
 
     # ------------------------------------------------------------------ one step
 
@@ -145,7 +157,7 @@ class Explorer:
 
     def session_steps(self, state: State, i: int) -> Iterator[Step]:
         key = self.keys[i]
-        record = dict(state.scope.sessions)[key]
+        record = _record(state, i)
         st, flags, plan = record.state, record.flags, record.plan
         lane = state.lanes[i]
         if lane:
@@ -161,25 +173,45 @@ class Explorer:
 
     def apply(self, state: State, step: Step) -> tuple[State, list[str]] | None:
         """The state after `step`, with what broke; None when the core refused the event."""
-        scope_snap, lanes = state.scope, state.lanes
-        scope, world = self._scope, World.from_snapshot(state.world)
-        scope.restore(scope_snap)
+        result = self._step(state, step)
+        if result is None:
+            return None
+        nxt, broken = result
+        return nxt, broken + self.broken_invariants(nxt)
+
+    def broken_invariants(self, state: State) -> list[str]:
+        """The invariants broken in `state` (they depend on the state alone, so the search
+        checks each state once, when it first reaches it)."""
+        self._load(state.scope)
+        return check(self._scope, World.from_snapshot(state.world))
+
+    def _step(self, state: State, step: Step) -> tuple[State, list[str]] | None:
+        """The state after `step`, with the misuses the step made (the invariants are not
+        checked); None when the core refused the event. Running an effect changes only the
+        resources and the lane; an event changes only the scope and the lanes."""
+        scope_snap, world_snap, lanes = state.scope, state.world, state.lanes
         new_lanes = list(lanes)
+        misuse: list[str] = []
         if step.run is not None:
             lane = lanes[step.run]
+            world = World.from_snapshot(world_snap)
             world.apply(lane[0])
+            world_snap, misuse = world.snapshot(), world.violations
             new_lanes[step.run] = lane[1:]
         else:
             assert step.event is not None
+            scope = self._load(scope_snap)
             try:
                 effects = scope.handle(step.event)
             except SessionLifecycleError as error:
                 if scope.snapshot() != scope_snap:
+                    self._loaded = None
                     return state, [f"refusal_changed_state: {step.label} changed the scope"]
                 if _plain_auto(step.event):
                     return state, [f"auto_always_starts: {step.label} refused ({error.code})"]
                 return None
             except Exception as exc:  # a broken table can trip the machine's own assertions
+                self._loaded = None
                 return state, [f"core_crashed: {step.label} raised {exc!r}"]
             self.accepted[type(step.event)] += 1
             if type(step.event) is StartFailed:  # the rest of the start never runs
@@ -189,11 +221,38 @@ class Explorer:
                 i = self.keys.index(effect.session)
                 if type(effect) not in fx.SIGNALS:
                     new_lanes[i] = new_lanes[i] + (effect,)
-        broken = world.violations + check(scope, world)
-        for i, key in enumerate(self.keys):
-            if not new_lanes[i] and scope.state(key) in AT_REST:
-                world.forget_history(key)
-        return State(scope.snapshot(), world.snapshot(), tuple(new_lanes)), broken
+            after = scope.snapshot()
+            if after == scope_snap and new_lanes == list(lanes):
+                return state, misuse  # most starts on a running session: nothing moves
+            scope_snap = self._loaded = after
+        world_snap = self._forget_history(scope_snap, world_snap, new_lanes)
+        return State(scope_snap, world_snap, tuple(new_lanes)), misuse
+
+    def _load(self, snap: ScopeSnapshot) -> Scope:
+        """The scope, restored to `snap` unless it already is (a refusal leaves it as it was)."""
+        if self._loaded is not snap:
+            self._scope.restore(snap)
+            self._loaded = snap
+        return self._scope
+
+    def _forget_history(
+        self, scope: ScopeSnapshot, world: WorldSnapshot, lanes: list[tuple[fx.Effect, ...]]
+    ) -> WorldSnapshot:
+        """Drop what only mattered while a session was closing once it is at rest."""
+        history = set().union(*_history(world))
+        if not history:
+            return world
+        done = [
+            key
+            for (key, record), lane in zip(scope.sessions, lanes, strict=True)
+            if not lane and record.state in AT_REST and key in history
+        ]
+        if not done:
+            return world
+        changed = World.from_snapshot(world)
+        for key in done:
+            changed.forget_history(key)
+        return changed.snapshot()
 
     # ------------------------------------------------------------------ the search
 
@@ -213,12 +272,15 @@ class Explorer:
                     continue
                 nxt, broken = result
                 report.transitions += 1
+                nkey = key if nxt is state else canon(nxt)
+                new = nkey not in seen
+                if broken or new:
+                    broken = broken + self.broken_invariants(nxt)
                 if broken:
                     report.violation = "; ".join(broken)
                     report.trace = [*self._trace(seen, key), label]
                     break
-                nkey = canon(nxt)
-                if nkey not in seen:
+                if new:
                     seen[nkey] = (nxt, key, label)
                     queue.append((nkey, nxt))
             if max_states is not None and len(seen) >= max_states:
@@ -230,33 +292,45 @@ class Explorer:
         return report
 
     def canonical(self, state: State) -> object:
-        """The state up to renaming the sessions, which are interchangeable: symmetry reduction."""
-        scope, w, lanes = state
-        holder, foreign = scope.holder, scope.foreign
-        sigs = []
-        for i, (key, r) in enumerate(scope.sessions):
-            sigs.append((
-                r.state, r.role or "", r.record, r.host, r.exporter,
-                r.flags, tuple(map(_strip, r.plan)), tuple(map(_strip, lanes[i])),
-                key == holder and not foreign, key == scope.waiter, key == w.job_primary,
-                key == w.host_owner, key == w.folder, key in w.recording, key in w.stopped,
-                key in w.exported, key in w.spans_open, key in w.spans_ended,
-                key in w.contexts_attached, key in w.running,
-            ))  # fmt: skip
-        sigs.sort()
-        return (scope.ownership, holder if foreign else None, tuple(sigs))
+        """The state up to renaming the sessions, which are interchangeable: symmetry reduction.
+
+        Read off the fields themselves, so a new one is never left out: each field of the scope
+        and the resources that names sessions (a key, or a set of keys) becomes a mark on each
+        session it names. What remains is the fields that name no session, and the multiset of
+        the sessions' records, lanes and marks without their keys, each numbered the first time
+        it is met (small numbers sort, hash and compare faster than what they stand for)."""
+        marks = dict.fromkeys(self.keys, 0)
+        fields: list[object] = []
+        bit = 1
+        for value in (*_shared_fields(state.scope), *state.world):
+            if type(value) is frozenset:
+                for key in value:
+                    marks[key] |= bit
+                value = _NAMES_SESSIONS
+            elif value in marks:
+                marks[value] |= bit
+                value = _NAMES_SESSIONS
+            fields.append(value)
+            bit <<= 1
+        numbers = self._numbers
+        sessions = sorted(
+            numbers.setdefault((_unnamed(record), _unnamed(lane), marks[key]), len(numbers))
+            for (key, record), lane in zip(state.scope.sessions, state.lanes, strict=True)
+        )
+        fields.append(tuple(sessions))
+        return tuple(fields)
 
     Successors = list[tuple[str, "tuple[State, list[str]] | None"]]
 
     def _full(self, state: State) -> Successors:
-        return [(step.label, self.apply(state, step)) for step in self.steps(state)]
+        return [(step.label, self._step(state, step)) for step in self.steps(state)]
 
     def _reduced(self, state: State) -> Successors | None:
         """The steps of one session in a local phase, or None to expand in full."""
         for i in range(len(self.keys)):
             if not self._local_phase(state, i):
                 continue
-            successors = [(s.label, self.apply(state, s)) for s in self.session_steps(state, i)]
+            successors = [(s.label, self._step(state, s)) for s in self.session_steps(state, i)]
             for _, result in successors:
                 if result is None or result[0] == state:
                     continue
@@ -269,7 +343,7 @@ class Explorer:
     def _local_phase(self, state: State, i: int) -> bool:
         scope = state.scope
         key = self.keys[i]
-        record = dict(scope.sessions)[key]
+        record = _record(state, i)
         st, flags = record.state, record.flags
         lane = state.lanes[i]
         if lane and type(lane[0]) in SHARED_EFFECTS:
@@ -277,30 +351,22 @@ class Explorer:
         is_holder = scope.holder == key and not scope.foreign
         if is_holder:  # only its lane can move: a close whose local part is still running
             return st is SessionState.DRAINING and Flag.CLOSING in flags and bool(lane)
-        return scope.waiter != key and st in (SessionState.STARTING, SessionState.DRAINING)
+        return scope.waiter != key and st in self._awaiting_report
 
     def _progressed(self, a: State, b: State, i: int) -> bool:
         """Local steps only move a session forward, so they never form a cycle that could
         postpone the other sessions forever (the ignoring problem): no cycle proviso needed."""
-        key = self.keys[i]
-        before, after = dict(a.scope.sessions)[key], dict(b.scope.sessions)[key]
+        before, after = _record(a, i), _record(b, i)
         rank = _PHASE_RANK
         was = (rank[before.state], before.flags, -len(a.lanes[i]))
         return (rank[after.state], after.flags, -len(b.lanes[i])) > was
 
     @staticmethod
     def _same_shared(a: State, b: State) -> bool:
-        x, y = a.scope, b.scope
-        return (x.ownership, x.holder, x.foreign, x.waiter) == (
-            y.ownership,
-            y.holder,
-            y.foreign,
-            y.waiter,
-        ) and (a.world.job_primary, a.world.host_owner, a.world.folder) == (
-            b.world.job_primary,
-            b.world.host_owner,
-            b.world.folder,
-        )
+        """Whether what the sessions share is as it was: the scope's own fields, and the
+        resources one session holds for all (the designation, the host handler)."""
+        same_scope = _shared_fields(a.scope) == _shared_fields(b.scope)
+        return same_scope and _held_by_one(a.world) == _held_by_one(b.world)
 
     def _check_liveness(
         self,
@@ -321,14 +387,17 @@ class Explorer:
                 if self.is_end(current):
                     break
                 step = self.closing_step(current)
-                result = self.apply(current, step) if step is not None else None
-                if result is None or result[1]:
-                    why = "stuck" if result is None else "; ".join(result[1])
+                result = self._step(current, step) if step is not None else None
+                if result is not None:
+                    current, broken = result
+                    ckey = canon(current)
+                    if broken or ckey not in seen:
+                        broken = broken + self.broken_invariants(current)
+                if result is None or broken:
+                    why = "stuck" if result is None else "; ".join(broken)
                     report.violation = f"closing every session does not end ({why})"
                     report.trace = [*self._trace(seen, key), "... then closing every session"]
                     return
-                current = result[0]
-                ckey = canon(current)
             else:
                 report.violation = "closing every session does not end (livelock)"
                 report.trace = self._trace(seen, key)
@@ -336,15 +405,13 @@ class Explorer:
             ends.update(path)
 
     def is_end(self, state: State) -> bool:
-        w = state.world
+        """Every session at rest with nothing left to run, the scope vacant, and the resources
+        as a fresh `World` has them (a session at rest keeps no history: see `_forget_history`)."""
         return (
             state.scope.ownership is OwnershipState.VACANT
             and not any(state.lanes)
             and all(rec.state in AT_REST for _, rec in state.scope.sessions)
-            and w.job_primary is None
-            and w.host_owner is None
-            and w.folder is None
-            and not (w.recording or w.spans_open or w.contexts_attached or w.running)
+            and state.world == self._fresh_world
         )
 
     def closing_step(self, state: State) -> Step | None:
@@ -361,9 +428,8 @@ class Explorer:
                 return Step("started", Started(key))
         for key in self.keys:
             st, flags = records[key].state, records[key].flags
-            if st in (SessionState.PRIMARY, SessionState.SECONDARY) or (
-                st is SessionState.DRAINING and Flag.CLOSING not in flags
-            ):
+            running = st not in AT_REST and st is not SessionState.STARTING
+            if running and Flag.CLOSING not in flags:
                 return Step("close", Close(key))
         # a waiter is granted only when the holder closes, so waiting starts are closed last
         for key in self.keys:
@@ -406,11 +472,42 @@ def _identity(state: State) -> object:
     return state
 
 
+def _record(state: State, i: int) -> SessionSnapshot:
+    """The record of the i-th session: the scope lists them in the order of `Explorer.keys`,
+    having known them all from the start."""
+    return state.scope.sessions[i][1]
+
+
+#: The scope's fields other than its sessions' records.
+_shared_fields = operator.attrgetter(*(f for f in ScopeSnapshot._fields if f != "sessions"))
+
+
 @functools.cache
-def _strip(effect: fx.Effect) -> tuple[object, ...]:
-    """An effect without its session key (every effect in a lane is for that lane's session)."""
-    fields = attrs.astuple(effect, recurse=False)[1:]
-    return (type(effect).__name__, *(f.value if isinstance(f, Role) else f for f in fields))
+def _unnamed(value: tuple[object, ...]) -> tuple[object, ...]:
+    """A session's record or lane without the session's key (every effect in them is for that
+    session): each effect becomes its class and its other fields."""
+    return tuple(_without_key(v) for v in value)
+
+
+def _without_key(value: object) -> object:
+    if type(value) is tuple:
+        return _unnamed(value)
+    if attrs.has(type(value)):
+        fields = attrs.asdict(value, recurse=False)  # type: ignore[arg-type]
+        return (type(value), *(v for name, v in fields.items() if name != "session"))
+    return value
+
+
+#: The resources one session holds for all, as opposed to the sets of sessions that each hold
+#: their own: the fields a fresh `World` leaves None.
+_held_by_one = operator.attrgetter(
+    *(name for name, value in World().snapshot()._asdict().items() if value is None)
+)
+
+_history = operator.attrgetter(*HISTORY)
+
+#: Stands for a field that names sessions, in a canonical state (the sessions carry the mark).
+_NAMES_SESSIONS = object()
 
 
 #: How far along its life a state is: the states' declaration order.

@@ -459,10 +459,7 @@ class Scope:
         """Put the scope back in the state `snapshot()` returned (the explorer's backtracking)."""
         self.ownership, self.holder, self.foreign = snap.ownership, snap.holder, snap.foreign
         self.waiter = snap.waiter
-        self._sessions = {
-            key: SessionRecord(key, r.state, r.role, r.record, r.host, r.exporter, r.flags, r.plan)
-            for key, r in snap.sessions
-        }
+        self._sessions = {key: SessionRecord(key, *r) for key, r in snap.sessions}
 
 
 _SESSION_EVENT_TYPES = frozenset(SESSION_EVENTS)

@@ -20,6 +20,10 @@ from ._events import SessionKey
 SHARED_EFFECTS = fx.SHARED
 
 
+#: The sets that only matter while a session closes (`forget_history` empties them for it).
+HISTORY = ("stopped", "exported", "spans_ended")
+
+
 class WorldSnapshot(NamedTuple):
     """The resources as a hashable value (the fields of `World`, frozen)."""
 
@@ -139,9 +143,8 @@ class World:
 
     def forget_history(self, key: SessionKey) -> None:
         """Drop what only mattered while `key` was closing (it is at rest now)."""
-        self.stopped.discard(key)
-        self.exported.discard(key)
-        self.spans_ended.discard(key)
+        for name in HISTORY:
+            getattr(self, name).discard(key)
 
     def snapshot(self) -> WorldSnapshot:
         return WorldSnapshot(
