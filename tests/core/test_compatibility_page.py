@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import json
 from pathlib import Path
@@ -11,6 +12,7 @@ from types import ModuleType
 ROOT = Path(__file__).parents[2]
 
 
+@functools.cache  # loaded once: nox refuses a session registered twice
 def _noxfile() -> ModuleType:
     spec = importlib.util.spec_from_file_location("noxfile", ROOT / "noxfile.py")
     assert spec is not None and spec.loader is not None
