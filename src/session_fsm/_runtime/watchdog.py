@@ -1,7 +1,7 @@
 """The bound on every awaiting effect of a coordinator: `effect_timeout`.
 
-`bound` is the one way in: the coordinator wraps each effect that awaits in it
-(`SessionCoordinator._run_effect`); a synchronous effect cannot hang and is not wrapped. The
+`bound` is the one way in: the lanes wrap each effect that awaits in it
+(`Lanes.run_effect`); a synchronous effect cannot hang and is not wrapped. The
 bound is `asyncio.timeout` around the effect, in the lane's own task, so a cancellation of the
 caller still reaches whatever the effect awaits, and is never mistaken for the timeout.
 """
