@@ -79,55 +79,14 @@ class SilentVADStream(_ReadsToEnd, vad.VADStream):
 # The providers' type parameter is the extra events they emit: these emit none of their own.
 
 
-class SilentSTT(stt.STT[Never]):
-    """A streaming STT that hears nothing: its stream reads the audio and emits no transcript."""
+class _ScriptSTT(stt.STT[Never]):
+    """A streaming STT that says the lines of its script, one every `frames_per_line` audio
+    frames a stream receives, and then reads the rest of its input silently: with no lines it
+    hears nothing at all. It counts frames, not time."""
 
-    def __init__(self) -> None:
+    def __init__(self, lines: tuple[str, ...], frames_per_line: int) -> None:
         super().__init__(capabilities=stt.STTCapabilities(streaming=True, interim_results=False))
-        #: Every stream opened from it, in order (each has `ended`: its input was closed).
-        self.streams: list[SilentRecognizeStream] = []
-
-    async def _recognize_impl(
-        self,
-        buffer: AudioBuffer,
-        *,
-        language: NotGivenOr[str] = NOT_GIVEN,
-        conn_options: APIConnectOptions,
-    ) -> stt.SpeechEvent:
-        return stt.SpeechEvent(type=stt.SpeechEventType.FINAL_TRANSCRIPT, alternatives=[])
-
-    def stream(
-        self,
-        *,
-        language: NotGivenOr[str] = NOT_GIVEN,
-        conn_options: APIConnectOptions = DEFAULT_API_CONNECT_OPTIONS,
-    ) -> SilentRecognizeStream:
-        return SilentRecognizeStream(owner=self, conn_options=conn_options)
-
-
-class SilentRecognizeStream(_ReadsToEnd, stt.RecognizeStream):
-    def __init__(self, *, owner: SilentSTT, conn_options: APIConnectOptions) -> None:
-        super().__init__(stt=owner, conn_options=conn_options)
-        owner.streams.append(self)
-
-    async def _run(self) -> None:
-        await self._read_to_end(self._input_ch)
-
-
-class ScriptedSTT(stt.STT[Never]):
-    """A streaming STT that hears a script: each of its streams emits a final transcript of the
-    next line every `frames_per_line` audio frames it receives, then reads the rest of its input
-    silently. It counts frames, not time, so what it says depends only on the audio that came in.
-    """
-
-    def __init__(self, lines: Iterable[str], *, frames_per_line: int = 50) -> None:
-        self.lines = tuple(lines)
-        if not self.lines or not all(isinstance(line, str) and line for line in self.lines):
-            raise InvalidInput(f"ScriptedSTT needs one or more non-empty lines, got {lines!r}")
-        if type(frames_per_line) is not int or frames_per_line < 1:
-            raise InvalidInput(f"frames_per_line must be 1 or more, got {frames_per_line!r}")
-        super().__init__(capabilities=stt.STTCapabilities(streaming=True, interim_results=False))
-        self.frames_per_line = frames_per_line
+        self.lines, self.frames_per_line = lines, frames_per_line
         #: Every stream opened from it, in order (each has `ended`: its input was closed).
         self.streams: list[ScriptedRecognizeStream] = []
 
@@ -138,6 +97,8 @@ class ScriptedSTT(stt.STT[Never]):
         language: NotGivenOr[str] = NOT_GIVEN,
         conn_options: APIConnectOptions,
     ) -> stt.SpeechEvent:
+        if not self.lines:
+            return stt.SpeechEvent(type=stt.SpeechEventType.FINAL_TRANSCRIPT, alternatives=[])
         return _final(self.lines[0])
 
     def stream(
@@ -149,6 +110,28 @@ class ScriptedSTT(stt.STT[Never]):
         return ScriptedRecognizeStream(owner=self, conn_options=conn_options)
 
 
+class SilentSTT(_ScriptSTT):
+    """A streaming STT that hears nothing: its stream reads the audio and emits no transcript."""
+
+    def __init__(self) -> None:
+        super().__init__((), frames_per_line=1)
+
+
+class ScriptedSTT(_ScriptSTT):
+    """A streaming STT that hears a script: each of its streams emits a final transcript of the
+    next line every `frames_per_line` audio frames it receives, then reads the rest of its input
+    silently. It counts frames, not time, so what it says depends only on the audio that came in.
+    """
+
+    def __init__(self, lines: Iterable[str], *, frames_per_line: int = 50) -> None:
+        script = tuple(lines)
+        if not script or not all(isinstance(line, str) and line for line in script):
+            raise InvalidInput(f"ScriptedSTT needs one or more non-empty lines, got {lines!r}")
+        if type(frames_per_line) is not int or frames_per_line < 1:
+            raise InvalidInput(f"frames_per_line must be 1 or more, got {frames_per_line!r}")
+        super().__init__(script, frames_per_line)
+
+
 def _final(text: str) -> stt.SpeechEvent:
     return stt.SpeechEvent(
         type=stt.SpeechEventType.FINAL_TRANSCRIPT,
@@ -157,7 +140,7 @@ def _final(text: str) -> stt.SpeechEvent:
 
 
 class ScriptedRecognizeStream(_ReadsToEnd, stt.RecognizeStream):
-    def __init__(self, *, owner: ScriptedSTT, conn_options: APIConnectOptions) -> None:
+    def __init__(self, *, owner: _ScriptSTT, conn_options: APIConnectOptions) -> None:
         super().__init__(stt=owner, conn_options=conn_options)
         self._owner = owner
         owner.streams.append(self)
