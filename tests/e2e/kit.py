@@ -274,6 +274,15 @@ class Client:
             self.state, lambda s: s["primary"] is not None, timeout=timeout, what="a primary"
         )
 
+    async def recorded(self, session: str, seconds: float, timeout: float = 30.0) -> dict[str, Any]:
+        """The worker's view once `session`'s recording holds more than `seconds` of audio."""
+        return await until(
+            self.state,
+            lambda s: s["sessions"].get(session, {}).get("audio_recorded", 0) > seconds,
+            timeout=timeout,
+            what=f"{session}'s recording to hold {seconds:g} s of the client's audio",
+        )
+
     async def chat(self, text: str) -> None:
         await self.room.local_participant.send_text(text, topic="lk.chat")
 

@@ -5,13 +5,11 @@ its own Ogg file holding the client's audio, exported to a directory and by HTTP
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from livekit import api
 
 from .conftest import AGENT_NAME
 from .kit import (
-    Client,
     PutServer,
     Worker,
     clients,
@@ -30,15 +28,6 @@ AGENT = api.ParticipantInfo.Kind.AGENT
 AUDIO_SECONDS = 1.0
 
 
-async def recorded(client: Client, session: str) -> dict[str, Any]:
-    return await until(
-        client.state,
-        lambda s: s["sessions"].get(session, {}).get("audio_recorded", 0) > AUDIO_SECONDS,
-        timeout=30,
-        what=f"{session}'s recording to hold the client's audio",
-    )
-
-
 async def test_handoff_record_false_then_true_then_true(
     worker: Worker, lk: api.LiveKitAPI, recordings: Path, put_target: PutServer
 ) -> None:
@@ -52,12 +41,12 @@ async def test_handoff_record_false_then_true_then_true(
         assert state["sessions"][first]["recording"] == ""
 
         second = await alice.rpc("handoff", "record")
-        state = await recorded(alice, second)
+        state = await alice.recorded(second, AUDIO_SECONDS)
         assert state["primary"] == second
         assert state["sessions"][first]["state"] == "closed"
 
         third = await alice.rpc("handoff", "record")
-        state = await recorded(alice, third)
+        state = await alice.recorded(third, AUDIO_SECONDS)
         assert state["primary"] == third
         assert state["sessions"][second]["state"] == "closed"
 

@@ -53,12 +53,7 @@ async def test_room_deleted_then_last_participant_leaves_same_worker(
         await bob.publish_tone(hz=660.0)
         await alice.with_primary()
         recorded = await alice.rpc("handoff", "record")
-        await until(
-            alice.state,
-            lambda s: s["sessions"][recorded]["audio_recorded"] > 0.5,
-            timeout=30,
-            what="the recording under way",
-        )
+        await alice.recorded(recorded, 0.5)
         await lk.room.delete_room(api.DeleteRoomRequest(room=deleted))
         log = await job_report(worker.events, deleted)
     check_ended(log, recorded, recordings)
@@ -73,12 +68,7 @@ async def test_room_deleted_then_last_participant_leaves_same_worker(
         await alice.publish_tone()
         await alice.with_primary()
         recorded_next = await alice.rpc("handoff", "record")
-        await until(
-            alice.state,
-            lambda s: s["sessions"][recorded_next]["audio_recorded"] > 0.5,
-            timeout=30,
-            what="the recording under way",
-        )
+        await alice.recorded(recorded_next, 0.5)
         # alice is the last participant other than the agent
         assert [p.identity for p in await participants(lk, left) if p.kind != AGENT] == ["alice"]
     log_next = await job_report(worker.events, left)
